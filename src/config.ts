@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
+
+/** Raised when the environment holds a bad value; its message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0..65535')
+    .max(65535, 'must be 0..65535')
+    .default(fallback);
+
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be positive').default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const mqttUrl = optionalString.refine((v) => v === undefined || /^(mqtts?|wss?|tcp|ssl):\/\//.test(v), {
+  message: 'must be an mqtt://, mqtts://, ws:// or wss:// URL',
+});
+
+const redisUrl = optionalString.refine((v) => v === undefined || /^rediss?:\/\//.test(v), {
+  message: 'must be a redis:// or rediss:// URL',
+});
+
+/** The environment variables the gateway reads, with their defaults (the README lists the same). */
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port(4000),
+  DATABASE_URL: z.string().default('sqlite:./data/ota-gateway.sqlite'),
+  MQTT_URL: mqttUrl,
+  MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  MQTT_PORT: port(1883),
+  MQTT_CLIENT_ID: z.string().min(1).max(64).default('ota-gateway'),
+  MQTT_USERNAME: optionalString,
+  MQTT_PASSWORD: optionalString,
+  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ota-gateway'),
+  REDIS_URL: redisUrl,
+  API_TOKEN: optionalString,
+  WEBHOOK_TOKEN: optionalString,
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHQL_SANDBOX: bool(true),
+  GRAPHQL_INTROSPECTION: bool(true),
+  DJI_REPLY_TIMEOUT_MS: positiveInt(3000),
+  DJI_SEND_ATTEMPTS: positiveInt(3),
+  STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
+  LEDGER_RETENTION_DAYS: positiveInt(30),
+});
+
+/** The gateway's configuration, validated. */
+export interface Config {
+  readonly env: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseLocation;
+  /** Set: use that broker. Unset: start the embedded broker on `mqttHost:mqttPort`. */
+  readonly mqttUrl: string | undefined;
+  readonly mqttHost: string;
+  readonly mqttPort: number;
+  readonly mqttClientId: string;
+  readonly mqttUsername: string | undefined;
+  readonly mqttPassword: string | undefined;
+  readonly mqttSharedGroup: string;
+  readonly redisUrl: string | undefined;
+  readonly apiToken: string | undefined;
+  readonly webhookToken: string | undefined;
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  readonly logLevel: string;
+  readonly graphqlSandbox: boolean;
+  readonly graphqlIntrospection: boolean;
+  readonly djiReplyTimeoutMs: number;
+  readonly djiSendAttempts: number;
+  readonly staleAfterMs: number;
+  readonly ledgerRetentionDays: number;
+}
+
+/**
+ * Reads and validates the configuration from environment variables.
+ * @throws {ConfigError} naming every bad variable and why.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0]);
+        const value = env[name];
+        const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+        return `${name} ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  let database: DatabaseLocation | undefined;
+  try {
+    database = parseDatabaseUrl(e.DATABASE_URL);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+    problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    database,
+    mqttUrl: e.MQTT_URL,
+    mqttHost: e.MQTT_HOST,
+    mqttPort: e.MQTT_PORT,
+    mqttClientId: e.MQTT_CLIENT_ID,
+    mqttUsername: e.MQTT_USERNAME,
+    mqttPassword: e.MQTT_PASSWORD,
+    mqttSharedGroup: e.MQTT_SHARED_GROUP,
+    redisUrl: e.REDIS_URL,
+    apiToken: e.API_TOKEN,
+    webhookToken: e.WEBHOOK_TOKEN,
+    tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    logLevel: e.LOG_LEVEL,
+    graphqlSandbox: e.GRAPHQL_SANDBOX,
+    graphqlIntrospection: e.GRAPHQL_INTROSPECTION,
+    djiReplyTimeoutMs: e.DJI_REPLY_TIMEOUT_MS,
+    djiSendAttempts: e.DJI_SEND_ATTEMPTS,
+    staleAfterMs: e.STALE_AFTER_MS,
+    ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+  };
+}

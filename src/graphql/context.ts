@@ -1,0 +1,52 @@
+import type { PubSub } from '@graphql-yoga/subscription';
+import type { UpgradeProgressMessage } from '../recorder/event-bus';
+import type { ShadowEvent, UpgradeTask } from '../store/entities';
+import type { ReadStore } from '../store/read-store';
+import { createLoaders, type Loaders } from './loaders';
+
+/** The pub/sub topics and their payloads. */
+export type GatewayPubSub = PubSub<{
+  UPGRADE_PROGRESS: [UpgradeProgressMessage];
+  SHADOW_STATUS: [ShadowEvent];
+}>;
+
+/** A device of a firmware upgrade request, as the mutation receives it. */
+export interface FirmwareUpgradeRequest {
+  readonly gatewaySn: string;
+  readonly devices: readonly {
+    readonly sn: string;
+    readonly productVersion: string;
+    readonly fileUrl: string;
+    readonly md5: string;
+    readonly fileSize: number;
+    readonly fileName: string;
+    readonly firmwareUpgradeType: string;
+  }[];
+}
+
+/** Starts a DJI firmware upgrade (the DJI command sender implements it). */
+export interface FirmwareUpgradeStarter {
+  /**
+   * Validates, stores the task and publishes `ota_create`.
+   * @throws GraphQLError with code BAD_USER_INPUT naming each bad field.
+   */
+  start(request: FirmwareUpgradeRequest): Promise<UpgradeTask>;
+}
+
+/** What resolvers need, built once per gateway. */
+export interface GraphQLServices {
+  readonly store: ReadStore;
+  readonly pubSub: GatewayPubSub;
+  /** Null until a DJI command sender is wired in. */
+  readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
+}
+
+/** The context of one operation (HTTP request or WebSocket subscription). */
+export interface GraphQLContext extends GraphQLServices {
+  readonly loaders: Loaders;
+}
+
+/** A fresh context: loaders cache per operation, never across. */
+export function createContext(services: GraphQLServices): GraphQLContext {
+  return { ...services, loaders: createLoaders(services.store) };
+}

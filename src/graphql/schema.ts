@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { GatewayPubSub } from './context';
+import { ProgressResolver } from './resolvers/progress.resolver';
+import { ShadowResolver } from './resolvers/shadow.resolver';
+import { SubTaskResolver } from './resolvers/sub-task.resolver';
+import { TaskResolver } from './resolvers/task.resolver';
+import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+
+/** Every resolver of the API. */
+export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver] as const;
+
+/**
+ * Builds the executable schema. Input validation happens in the services
+ * (zod at the edge), so type-graphql's class-validator pass is off.
+ */
+export function buildGatewaySchema(pubSub: GatewayPubSub): Promise<GraphQLSchema> {
+  return buildSchema({ resolvers: RESOLVERS, pubSub, validate: false });
+}

@@ -1,0 +1,14 @@
+import { InboundMessage } from './inbound-message.entity';
+import { ProgressEvent } from './progress-event.entity';
+import { ShadowEvent } from './shadow-event.entity';
+import { UpgradeSubTask } from './upgrade-sub-task.entity';
+import { UpgradeTask } from './upgrade-task.entity';
+
+export { InboundMessage, InboundOutcome } from './inbound-message.entity';
+export { ProgressEvent } from './progress-event.entity';
+export { ShadowEvent } from './shadow-event.entity';
+export { UpgradeSubTask } from './upgrade-sub-task.entity';
+export { UpgradeTask } from './upgrade-task.entity';
+
+/** Every entity, for the data source. */
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage];
