@@ -41,7 +41,7 @@ const redisUrl = optionalString.refine((v) => v === undefined || /^rediss?:\/\//
 
 /** The environment variables the gateway reads, with their defaults (the README lists the same). */
 const EnvSchema = z.object({
-  NODE_ENV: z.string().default('development'),
+  NODE_ENV: z.string().default('production'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(4000),
   DATABASE_URL: z.string().default('sqlite:./data/ota-gateway.sqlite'),

@@ -10,6 +10,9 @@ export type GatewayPubSub = PubSub<{
   SHADOW_STATUS: [ShadowEvent];
 }>;
 
+/** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
+export type TopicListener = <T>(topic: string) => AsyncIterableIterator<T>;
+
 /** A device of a firmware upgrade request, as the mutation receives it. */
 export interface FirmwareUpgradeRequest {
   readonly gatewaySn: string;
@@ -37,6 +40,7 @@ export interface FirmwareUpgradeStarter {
 export interface GraphQLServices {
   readonly store: ReadStore;
   readonly pubSub: GatewayPubSub;
+  readonly listen: TopicListener;
   /** Null until a DJI command sender is wired in. */
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
 }

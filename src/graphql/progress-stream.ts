@@ -89,3 +89,22 @@ async function* streamFrom(
     await iterator.return?.();
   }
 }
+
+/** Passes on the messages of `source` that satisfy `keep`; ending it ends the source. */
+export function filterStream<T>(source: AsyncIterableIterator<T>, keep: (value: T) => boolean): AsyncIterableIterator<T> {
+  return {
+    async next() {
+      for (;;) {
+        const result = await source.next();
+        if (result.done || keep(result.value)) return result;
+      }
+    },
+    return: async () => {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

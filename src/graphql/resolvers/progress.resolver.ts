@@ -28,7 +28,7 @@ export class ProgressResolver {
       'first replays every matching event recorded after it, in order, then goes live with no gap or duplicate.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, ProgressArgs, GraphQLContext>) => {
       const afterId = parseAfter(args.after);
-      return progressStream(context.pubSub.subscribe(TOPICS.UPGRADE_PROGRESS), context.store, args, afterId);
+      return progressStream(context.listen<UpgradeProgressMessage>(TOPICS.UPGRADE_PROGRESS), context.store, args, afterId);
     },
   })
   upgradeProgress(

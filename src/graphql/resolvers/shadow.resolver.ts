@@ -1,4 +1,5 @@
-import { Arg, Args, Ctx, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { filterStream } from '../progress-stream';
 import { TOPICS } from '../../recorder/event-bus';
 import type { ShadowEvent } from '../../store/entities';
 import type { GraphQLContext } from '../context';
@@ -19,9 +20,8 @@ export class ShadowResolver {
   }
 
   @Subscription(() => ShadowEventType, {
-    topics: TOPICS.SHADOW_STATUS,
-    filter: ({ payload, args }: { payload: ShadowEvent; args: { deviceId?: string | null } }) =>
-      !args.deviceId || payload.deviceId === args.deviceId,
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { deviceId?: string | null }, GraphQLContext>) =>
+      filterStream(context.listen<ShadowEvent>(TOPICS.SHADOW_STATUS), (e) => !args.deviceId || e.deviceId === args.deviceId),
     description: 'Every recorded shadow event, optionally for one device.',
   })
   shadowStatusChanged(

@@ -1,0 +1,206 @@
+/*
+ * The "start a DJI firmware upgrade" form. Validation is the gateway's job:
+ * the form sends what was typed (no `required` check blocks the submit, see
+ * `novalidate` in index.html) and shows each error the server names beside
+ * its field, plus a summary at the top that links to the fields.
+ */
+import { byId, h, setText } from './dom';
+import {
+  CREATE_FIRMWARE_UPGRADE,
+  type CreateFirmwareUpgradeData,
+  type CreateFirmwareUpgradeInput,
+  type FirmwareUpgradeDeviceInput,
+  type FirmwareUpgradeType,
+  type TaskWithSubTasks,
+} from './graphql';
+import { describeError, GraphQLRequestError, request } from './http';
+
+/** The schema says "one or two devices" (a dock and its aircraft). */
+const MAX_DEVICES = 2;
+
+type DeviceKey = Exclude<keyof FirmwareUpgradeDeviceInput, 'firmwareUpgradeType'>;
+
+const DEVICE_FIELDS: readonly { key: DeviceKey; label: string; hint?: string; type?: string; inputmode?: string }[] = [
+  { key: 'sn', label: 'Device serial number', hint: 'The dock or its aircraft.' },
+  { key: 'productVersion', label: 'Firmware version', hint: 'For example 10.01.16.04.' },
+  { key: 'fileUrl', label: 'File URL', hint: 'http(s) address the device downloads the firmware from.', type: 'url' },
+  { key: 'md5', label: 'MD5 of the file', hint: '32 hexadecimal digits.' },
+  { key: 'fileSize', label: 'File size in bytes', inputmode: 'numeric' },
+  { key: 'fileName', label: 'File name' },
+];
+
+const UPGRADE_TYPES: readonly { value: FirmwareUpgradeType; label: string }[] = [
+  { value: 'REGULAR', label: 'Regular upgrade' },
+  { value: 'CONSISTENT', label: 'Consistency upgrade' },
+  { value: 'PSDK', label: 'PSDK upgrade (Dock 3)' },
+];
+
+/** One field error, with its path relative to the mutation's `input` (e.g. `devices[0].md5`). */
+interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * A value GraphQL itself refused before the resolver ran (here: a file size
+ * that is not a whole number) comes as `Variable "$input" got invalid value …
+ * at "input.devices[0].fileSize"; …`; the path is taken from the message.
+ */
+function fromVariableError(message: string): FieldError | null {
+  const match = /^Variable "\$input" got invalid value [\s\S]*? at "input\.([^"]+)"; ([\s\S]*)$/.exec(message);
+  return match ? { field: match[1], message: match[2] } : null;
+}
+
+/** A labelled text box with a hint and an (empty) error line, all tied to it by aria-describedby. */
+function field(name: string, id: string, label: string, control: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
+  control.id = id;
+  control.name = name;
+  const describedBy = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' ');
+  control.setAttribute('aria-describedby', describedBy);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    ...(hint ? [h('p', { class: 'hint', id: `${id}-hint` }, hint)] : []),
+    control,
+    h('p', { class: 'field-error', id: `${id}-error` }),
+  );
+}
+
+function deviceFieldset(index: number, onRemove: () => void): HTMLFieldSetElement {
+  const children: HTMLElement[] = DEVICE_FIELDS.map(({ key, label, hint, type, inputmode }) => {
+    const input = h('input', { type: type ?? 'text', autocomplete: 'off', spellcheck: 'false', required: '' });
+    if (inputmode) input.setAttribute('inputmode', inputmode);
+    return field(`devices[${index}].${key}`, `devices-${index}-${key}`, label, input, hint);
+  });
+  const select = h('select', { required: '' }, ...UPGRADE_TYPES.map(({ value, label }) => h('option', { value }, label)));
+  children.push(field(`devices[${index}].firmwareUpgradeType`, `devices-${index}-firmwareUpgradeType`, 'Upgrade type', select));
+  if (index > 0) {
+    const remove = h('button', { type: 'button', class: 'secondary' }, `Remove device ${index + 1}`);
+    remove.addEventListener('click', onRemove);
+    children.push(remove);
+  }
+  return h('fieldset', { class: 'device' }, h('legend', {}, `Device ${index + 1}`), ...children);
+}
+
+/** Wires the form; `onCreated` gets the task the gateway created. */
+export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): void {
+  const form = byId<HTMLFormElement>('upgrade-form');
+  const devices = byId('devices');
+  const addDevice = byId<HTMLButtonElement>('add-device');
+  const summary = byId('form-errors');
+  const summaryList = byId('form-errors-list');
+  const result = byId('form-result');
+  let busy = false;
+
+  const deviceCount = () => devices.children.length;
+  const control = (name: string) => form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
+
+  const renderDevices = (count: number): void => {
+    while (deviceCount() > count) devices.lastElementChild?.remove();
+    while (deviceCount() < count) {
+      devices.append(
+        deviceFieldset(deviceCount(), () => {
+          renderDevices(deviceCount() - 1);
+          addDevice.focus(); // the button that had focus is gone
+        }),
+      );
+    }
+    addDevice.hidden = count >= MAX_DEVICES;
+  };
+
+  const clearErrors = (): void => {
+    summary.hidden = true;
+    summaryList.replaceChildren();
+    for (const element of form.querySelectorAll<HTMLElement>('[aria-invalid]')) element.removeAttribute('aria-invalid');
+    for (const element of form.querySelectorAll<HTMLElement>('.field-error')) element.textContent = '';
+  };
+
+  const readInput = (): CreateFirmwareUpgradeInput => {
+    const value = (name: string) => control(name)?.value.trim() ?? '';
+    return {
+      gatewaySn: value('gatewaySn'),
+      devices: Array.from({ length: deviceCount() }, (_, i) => {
+        const size = value(`devices[${i}].fileSize`);
+        return {
+          sn: value(`devices[${i}].sn`),
+          productVersion: value(`devices[${i}].productVersion`),
+          fileUrl: value(`devices[${i}].fileUrl`),
+          md5: value(`devices[${i}].md5`),
+          fileSize: /^\d+$/.test(size) ? Number(size) : null,
+          fileName: value(`devices[${i}].fileName`),
+          firmwareUpgradeType: value(`devices[${i}].firmwareUpgradeType`) as FirmwareUpgradeType,
+        };
+      }),
+    };
+  };
+
+  const showErrors = (error: unknown): void => {
+    const fieldErrors: FieldError[] = [];
+    const general: string[] = [];
+    if (error instanceof GraphQLRequestError) {
+      for (const e of error.errors) {
+        const fields = e.extensions?.fields;
+        const coerced = fromVariableError(e.message);
+        if (fields && fields.length > 0) fieldErrors.push(...fields);
+        else if (coerced) fieldErrors.push(coerced);
+        else general.push(e.message);
+      }
+    } else {
+      general.push(describeError(error));
+    }
+
+    for (const { field, message } of fieldErrors) {
+      const target = control(field);
+      if (!target) {
+        // A path with no box of its own, such as `devices` (how many there are).
+        summaryList.append(h('li', {}, `${field}: ${message}`));
+        continue;
+      }
+      target.setAttribute('aria-invalid', 'true');
+      const line = byId(`${target.id}-error`);
+      line.textContent = line.textContent ? `${line.textContent} ${message}` : message;
+      const legend = target.closest('fieldset')?.querySelector('legend')?.textContent;
+      const label = target.labels?.[0]?.textContent ?? field;
+      const link = h('a', { href: `#${target.id}` }, `${legend ? `${legend}, ` : ''}${label}: ${message}`);
+      link.addEventListener('click', (event) => {
+        event.preventDefault();
+        target.focus(); // following the link alone would scroll but not always focus
+      });
+      summaryList.append(h('li', {}, link));
+    }
+    for (const message of general) summaryList.append(h('li', {}, message));
+    summary.hidden = false;
+    // Focus moves to the summary so the errors are read out and the links reached next.
+    summary.focus();
+  };
+
+  addDevice.addEventListener('click', () => {
+    renderDevices(deviceCount() + 1);
+    control(`devices[${deviceCount() - 1}].sn`)?.focus();
+  });
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (busy) return; // a second Enter while the first request runs
+    busy = true;
+    clearErrors();
+    setText(result, 'Starting the upgrade…');
+    request<CreateFirmwareUpgradeData>(CREATE_FIRMWARE_UPGRADE, { input: readInput() })
+      .then(({ createFirmwareUpgrade: task }) => {
+        setText(result, `Upgrade started: task ${task.externalId}.`);
+        form.reset();
+        renderDevices(1);
+        onCreated(task);
+      })
+      .catch((error: unknown) => {
+        setText(result, '');
+        showErrors(error);
+      })
+      .finally(() => {
+        busy = false;
+      });
+  });
+
+  renderDevices(1);
+}

@@ -1,0 +1,81 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { readFileSync } from 'node:fs';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from './config';
+import type { GraphQLServices } from './graphql/context';
+import { huaweiWebhookPlugin } from './ingest/huawei/webhook.plugin';
+import type { Recorder } from './recorder/recorder';
+import { graphqlPlugin } from './server/graphql.plugin';
+import { healthPlugin } from './server/health.plugin';
+import type { Metrics } from './server/metrics';
+
+/** What the HTTP app is built from: the composition root provides it. */
+export interface AppDependencies {
+  readonly config: Config;
+  readonly schema: GraphQLSchema;
+  readonly services: GraphQLServices;
+  readonly recorder: Recorder;
+  readonly metrics: Metrics;
+  /** Readiness checks by name. */
+  readonly readiness: Readonly<Record<string, () => boolean | Promise<boolean>>>;
+  /** Registers further routes (the dashboard) before the app is ready. */
+  readonly extraPlugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
+}
+
+/** The request URL with a `token` query value masked: it must never reach a log. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/gi, '$1***');
+}
+
+/** Fastify's options for the gateway: body limit, HTTPS, logging. */
+export function serverOptions(config: Config): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+  return {
+    bodyLimit: 1024 * 1024,
+    // Huawei re-pushes after 15 s without an answer; a request should never wait that long here.
+    requestTimeout: 30_000,
+    forceCloseConnections: 'idle',
+    logger: {
+      level: config.logLevel,
+      serializers: {
+        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
+      },
+    },
+    ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+  };
+}
+
+/**
+ * The gateway's HTTP side as one Fastify app: health and metrics, the Huawei
+ * callback and the GraphQL endpoint (HTTP and WebSocket). It does not listen;
+ * the composition root does, and tests may `inject()` without a port.
+ */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions(deps.config) as FastifyServerOptions);
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+    }
+    // Client errors (413 body too large, 415, bad JSON on /graphql) keep their own message.
+    return reply.code(status).send({ error: error.name, message: error.message });
+  });
+
+  await app.register(healthPlugin, { metrics: deps.metrics, checks: deps.readiness });
+  await app.register(huaweiWebhookPlugin, {
+    recorder: deps.recorder,
+    metrics: deps.metrics,
+    token: deps.config.webhookToken,
+  });
+  await app.register(graphqlPlugin, {
+    schema: deps.schema,
+    services: deps.services,
+    metrics: deps.metrics,
+    apiToken: deps.config.apiToken,
+    sandbox: deps.config.graphqlSandbox,
+    introspection: deps.config.graphqlIntrospection,
+    development: deps.config.env === 'development',
+  });
+  for (const register of deps.extraPlugins ?? []) await register(app);
+  return app;
+}

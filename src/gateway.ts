@@ -1,0 +1,151 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { buildApp } from './app';
+import type { Config } from './config';
+import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
+import { buildGatewaySchema } from './graphql/schema';
+import { djiMessageHandler } from './ingest/dji/ingest';
+import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
+import { MqttConnection } from './mqtt/connection';
+import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
+import { type Clock, systemClock } from './recorder/clock';
+import { Recorder } from './recorder/recorder';
+import { WriteQueue } from './recorder/write-queue';
+import { createMetrics, type Metrics } from './server/metrics';
+import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
+import { listenError } from './startup-error';
+import { openDatabase } from './store/data-source';
+import { ReadStore } from './store/read-store';
+
+/** Options for tests and tools; production uses the defaults. */
+export interface GatewayOptions {
+  readonly clock?: Clock;
+  /** Defaults to a pino logger at `config.logLevel`. */
+  readonly logger?: Logger;
+  /** How long to wait for the first MQTT connection at start. @default 10000 */
+  readonly mqttConnectTimeoutMs?: number;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly config: Config;
+  readonly app: FastifyInstance;
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:4000. */
+  readonly url: string;
+  /** The broker the gateway uses (the embedded one's URL when MQTT_URL is unset). */
+  readonly mqttUrl: string;
+  readonly dataSource: DataSource;
+  readonly recorder: Recorder;
+  readonly writeQueue: WriteQueue;
+  readonly metrics: Metrics;
+  readonly mqtt: MqttConnection;
+  /** Stops everything in order; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: wires configuration, database, broker, MQTT client,
+ * pub/sub, recorder and servers, and starts listening. Whatever was started
+ * before a failure is stopped again before the error is rethrown.
+ */
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? pino({ level: config.logLevel, name: 'ota-gateway' });
+  const clock = options.clock ?? systemClock;
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      await stop().catch((error) => logger.error({ err: error }, 'error while stopping'));
+    }
+  };
+
+  try {
+    const metrics = createMetrics();
+    const dataSource = await openDatabase(config.database);
+    stops.push(() => dataSource.destroy());
+
+    const pubSub: PubSubHandle = createGatewayPubSub(config.redisUrl);
+    stops.push(() => pubSub.close());
+
+    const writeQueue = new WriteQueue(dataSource, {
+      onBatch: (size, seconds) => {
+        metrics.recorderBatchSize.observe(size);
+        metrics.recorderCommitSeconds.observe(seconds);
+      },
+      onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed'),
+    });
+    // Finish every commit in flight before the database closes.
+    stops.push(() => writeQueue.whenIdle());
+    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
+    const store = new ReadStore(dataSource);
+
+    let broker: EmbeddedBroker | null = null;
+    if (!config.mqttUrl) {
+      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort);
+      const started = broker;
+      stops.push(() => started.close());
+      logger.info({ port: broker.port }, 'embedded MQTT broker listening');
+    }
+    const mqttUrl = config.mqttUrl ?? broker!.url;
+    // With an external broker several instances share the work: each message goes to one of them.
+    const subscriptions = config.mqttUrl
+      ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
+      : [...DJI_SUBSCRIPTIONS];
+    let mqtt: MqttConnection | undefined;
+    const publish = (topic: string, payload: string) => mqtt!.publish(topic, payload);
+    mqtt = new MqttConnection({
+      url: mqttUrl,
+      clientId: config.mqttClientId,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      subscriptions,
+      logger: logger.child({ component: 'mqtt' }),
+      onMessage: djiMessageHandler({ recorder, publish, metrics, logger: logger.child({ component: 'dji' }) }),
+    });
+    const connection = mqtt;
+    stops.push(() => connection.close());
+    await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);
+
+    const firmwareUpgrades: FirmwareUpgradeStarter | null = null;
+    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
+    const schema = await buildGatewaySchema(pubSub.pubSub);
+    const app = await buildApp({
+      config,
+      schema,
+      services,
+      recorder,
+      metrics,
+      readiness: { database: () => store.ping(), mqtt: () => connection.connected },
+    });
+    // The HTTP server stops first: no new pushes or operations once shutdown begins.
+    stops.push(() => app.close());
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      throw listenError(error, 'PORT', config.host, config.port);
+    }
+    const address = app.server.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `${config.tls ? 'https' : 'http'}://${host}:${address.port}`;
+    logger.info({ url, mqttUrl }, 'ota-gateway ready');
+
+    let closing: Promise<void> | undefined;
+    return {
+      config,
+      app,
+      url,
+      mqttUrl,
+      dataSource,
+      recorder,
+      writeQueue,
+      metrics,
+      mqtt: connection,
+      close: () => (closing ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
