@@ -7,6 +7,7 @@ import { buildApp } from './app';
 import type { Config } from './config';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
+import { DjiCommandSender } from './ingest/dji/command-sender';
 import { djiMessageHandler } from './ingest/dji/ingest';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { MqttConnection } from './mqtt/connection';
@@ -108,7 +109,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stops.push(() => connection.close());
     await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);
 
-    const firmwareUpgrades: FirmwareUpgradeStarter | null = null;
+    const commands = new DjiCommandSender({
+      queue: writeQueue,
+      recorder,
+      publish,
+      clock,
+      logger: logger.child({ component: 'dji-commands' }),
+      replyTimeoutMs: config.djiReplyTimeoutMs,
+      sendAttempts: config.djiSendAttempts,
+    });
+    recorder.setReplyCorrelator(commands);
+    commands.run();
+    stops.push(() => commands.stop());
+    const firmwareUpgrades: FirmwareUpgradeStarter = commands;
     const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
