@@ -34,7 +34,7 @@ export class InitialSchema1763769600000 implements MigrationInterface {
 
     await queryRunner.query(`CREATE TABLE "upgrade_sub_task" (
       "id" varchar(36) PRIMARY KEY NOT NULL,
-      "task_id" varchar(36) NOT NULL REFERENCES "upgrade_task" ("id") ON DELETE CASCADE,
+      "task_id" varchar(36) NOT NULL,
       "device_id" varchar(256) NOT NULL,
       "external_id" varchar(256),
       "status" varchar(16) NOT NULL,
@@ -57,14 +57,15 @@ export class InitialSchema1763769600000 implements MigrationInterface {
       "last_observed_at" ${ts} NOT NULL,
       "closed_by_stale_sweep" boolean NOT NULL DEFAULT ${falseValue},
       "created_at" ${ts} NOT NULL,
-      "updated_at" ${ts} NOT NULL)`);
+      "updated_at" ${ts} NOT NULL,
+      CONSTRAINT "fk_upgrade_sub_task_task" FOREIGN KEY ("task_id") REFERENCES "upgrade_task" ("id") ON DELETE CASCADE)`);
     await queryRunner.query(`CREATE UNIQUE INDEX "uq_upgrade_sub_task_device" ON "upgrade_sub_task" ("task_id", "device_id")`);
     await queryRunner.query(`CREATE INDEX "ix_upgrade_sub_task_device_id" ON "upgrade_sub_task" ("device_id")`);
     await queryRunner.query(`CREATE INDEX "ix_upgrade_sub_task_open" ON "upgrade_sub_task" ("status", "last_observed_at")`);
 
     await queryRunner.query(`CREATE TABLE "progress_event" (
       "id" ${serial},
-      "sub_task_id" varchar(36) NOT NULL REFERENCES "upgrade_sub_task" ("id") ON DELETE CASCADE,
+      "sub_task_id" varchar(36) NOT NULL,
       "task_id" varchar(36) NOT NULL,
       "status" varchar(16) NOT NULL,
       "reported_status" varchar(16),
@@ -76,7 +77,8 @@ export class InitialSchema1763769600000 implements MigrationInterface {
       "applied" boolean NOT NULL,
       "ignored_reason" varchar(16),
       "occurred_at" ${ts} NOT NULL,
-      "received_at" ${ts} NOT NULL)`);
+      "received_at" ${ts} NOT NULL,
+      CONSTRAINT "fk_progress_event_sub_task" FOREIGN KEY ("sub_task_id") REFERENCES "upgrade_sub_task" ("id") ON DELETE CASCADE)`);
     await queryRunner.query(`CREATE INDEX "ix_progress_event_sub_task" ON "progress_event" ("sub_task_id", "id")`);
     await queryRunner.query(`CREATE INDEX "ix_progress_event_task" ON "progress_event" ("task_id", "id")`);
 

@@ -1,5 +1,6 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { UpgradeStatus } from '../../domain';
+import type { UpgradeSubTask } from './upgrade-sub-task.entity';
 
 /**
  * One observation of one sub-task, whether or not it moved the state: the
@@ -15,6 +16,10 @@ export class ProgressEvent {
 
   @Column({ name: 'sub_task_id', type: 'varchar', length: 36 })
   subTaskId: string;
+
+  @ManyToOne('UpgradeSubTask', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'sub_task_id', foreignKeyConstraintName: 'fk_progress_event_sub_task' })
+  subTask?: UpgradeSubTask;
 
   /** Denormalised from the sub-task so that history and replays filter without a join. */
   @Column({ name: 'task_id', type: 'varchar', length: 36 })

@@ -15,7 +15,7 @@ export class UpgradeSubTask {
   taskId: string;
 
   @ManyToOne('UpgradeTask', 'subTasks', { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'task_id' })
+  @JoinColumn({ name: 'task_id', foreignKeyConstraintName: 'fk_upgrade_sub_task_task' })
   task?: UpgradeTask;
 
   /** Huawei `deviceId`, DJI device sn. */
