@@ -168,6 +168,6 @@ export class CreateFirmwareUpgradeInput {
 /** Arguments shared by every list. */
 @ArgsType()
 export class PageArgs {
-  @Field(() => Int, { defaultValue: 20, description: 'Page size, 1 to 200.' }) first: number;
+  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 200.' }) first: number;
   @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' }) after?: string | null;
 }

@@ -1,0 +1,56 @@
+import { ConfigError, loadConfig } from '../src/config';
+
+test('an empty environment gives the documented defaults', () => {
+  const config = loadConfig({});
+  expect(config).toMatchObject({
+    port: 4000,
+    host: '0.0.0.0',
+    database: { engine: 'sqlite', path: './data/ota-gateway.sqlite' },
+    mqttUrl: undefined,
+    mqttPort: 1883,
+    mqttClientId: 'ota-gateway',
+    mqttSharedGroup: 'ota-gateway',
+    redisUrl: undefined,
+    apiToken: undefined,
+    webhookToken: undefined,
+    tls: undefined,
+    logLevel: 'info',
+    graphqlSandbox: true,
+    graphqlIntrospection: true,
+    djiReplyTimeoutMs: 3000,
+    djiSendAttempts: 3,
+    staleAfterMs: 20 * 60 * 1000,
+    ledgerRetentionDays: 30,
+  });
+});
+
+test('empty strings count as unset', () => {
+  expect(loadConfig({ MQTT_URL: '', API_TOKEN: ' ' })).toMatchObject({ mqttUrl: undefined, apiToken: undefined });
+});
+
+test.each([
+  [{ PORT: 'abc' }, /PORT must be a port number \(got "abc"\)/],
+  [{ PORT: '70000' }, /PORT must be 0\.\.65535/],
+  [{ MQTT_PORT: '-1' }, /MQTT_PORT must be 0\.\.65535/],
+  [{ DATABASE_URL: 'mysql://db' }, /DATABASE_URL must start with sqlite: or postgres:\/\//],
+  [{ MQTT_URL: 'http://broker' }, /MQTT_URL must be an mqtt:\/\//],
+  [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a redis:\/\//],
+  [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  [{ GRAPHQL_SANDBOX: 'maybe' }, /GRAPHQL_SANDBOX must be true or false/],
+  [{ DJI_SEND_ATTEMPTS: '0' }, /DJI_SEND_ATTEMPTS must be positive/],
+  [{ TLS_CERT_FILE: 'cert.pem' }, /TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
+])('%j is refused with a clear message', (env, message) => {
+  expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
+  expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
+});
+
+test('every bad variable is named at once, and secrets are never echoed', () => {
+  try {
+    loadConfig({ PORT: 'x', MQTT_PORT: 'y', API_TOKEN: 'secret', MQTT_PASSWORD: 'hunter2' });
+    throw new Error('expected a ConfigError');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toHaveLength(2);
+    expect((error as Error).message).not.toMatch(/hunter2|secret/);
+  }
+});

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildClientSchema, buildSchema, getIntrospectionQuery, type GraphQLObjectType, lexicographicSortSchema, printSchema } from 'graphql';
+import { printGatewaySchema } from '../src/graphql/print-schema';
+import { startTestGateway } from './support/gateway';
+
+const checkedIn = () => readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8');
+
+test('schema.graphql is what the code generates (run `npm run schema:print` after changing the API)', async () => {
+  expect(checkedIn()).toBe(await printGatewaySchema());
+});
+
+test('the running server serves exactly the checked-in schema', async () => {
+  const gateway = await startTestGateway();
+  try {
+    const { body } = await gateway.gql(getIntrospectionQuery({ specifiedByUrl: true }));
+    const served = printSchema(lexicographicSortSchema(buildClientSchema(body.data as never)));
+    const fromFile = checkedIn().split('\n').filter((line) => !line.startsWith('# ')).join('\n');
+    // Introspection loses nothing that matters here except the header comment.
+    expect(served.trim()).toBe(fromFile.trim());
+  } finally {
+    await gateway.stop();
+  }
+});
+
+test('the frontends contract: names and shapes they code against', () => {
+  const schema = buildSchema(checkedIn());
+  const signature = (typeName: string, fieldName: string) => {
+    const field = (schema.getType(typeName) as GraphQLObjectType).getFields()[fieldName];
+    const args = [...field.args]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((a) => `${a.name}: ${String(a.type)}${a.defaultValue !== undefined ? ` = ${a.defaultValue}` : ''}`);
+    return `${fieldName}(${args.join(', ')}): ${String(field.type)}`;
+  };
+  expect(signature('Query', 'upgradeTasks')).toBe('upgradeTasks(after: String, filter: UpgradeTaskFilter, first: Int = 20): UpgradeTaskConnection!');
+  expect(signature('Query', 'upgradeTask')).toBe('upgradeTask(id: ID!): UpgradeTask');
+  expect(signature('Query', 'upgradeSubTasks')).toBe('upgradeSubTasks(after: String, filter: UpgradeSubTaskFilter, first: Int = 20): UpgradeSubTaskConnection!');
+  expect(signature('Query', 'shadowEvents')).toBe('shadowEvents(after: String, deviceId: String, first: Int = 20): ShadowEventConnection!');
+  expect(signature('Mutation', 'createFirmwareUpgrade')).toBe('createFirmwareUpgrade(input: CreateFirmwareUpgradeInput!): UpgradeTask!');
+  expect(signature('Subscription', 'upgradeProgress')).toBe('upgradeProgress(after: String, deviceId: String, gatewaySn: String, taskId: ID): UpgradeProgress!');
+  expect(signature('Subscription', 'shadowStatusChanged')).toBe('shadowStatusChanged(deviceId: String): ShadowEvent!');
+  expect(Object.keys((schema.getType('UpgradeStatus') as any).getValues().reduce((acc: any, v: any) => ({ ...acc, [v.name]: 1 }), {})).sort()).toEqual(
+    ['CANCELED', 'FAILED', 'IN_PROGRESS', 'PAUSED', 'PENDING', 'REJECTED', 'SENT', 'SUCCEEDED', 'TIMED_OUT'],
+  );
+  const task = (schema.getType('UpgradeTask') as GraphQLObjectType).getFields();
+  expect(Object.fromEntries(Object.entries(task).map(([k, f]) => [k, String(f.type)]))).toMatchObject({
+    id: 'ID!', source: 'UpgradeSource!', kind: 'UpgradeKind!', externalId: 'String!', appId: 'String', gatewaySn: 'String',
+    status: 'UpgradeStatus!', progress: 'Int', statusCounts: '[StatusCount!]!', createdAt: 'DateTime!', updatedAt: 'DateTime!',
+    subTasks: '[UpgradeSubTask!]!',
+  });
+  const sub = (schema.getType('UpgradeSubTask') as GraphQLObjectType).getFields();
+  expect(String(sub.fileSize.type)).toBe('SafeInt');
+  expect(String(sub.events.type)).toBe('[ProgressEvent!]!');
+  expect(String((schema.getType('ShadowEvent') as GraphQLObjectType).getFields().properties.type)).toBe('JSONObject!');
+});
