@@ -1,14 +1,16 @@
 import { InboundMessage } from './inbound-message.entity';
+import { OutboundCommand } from './outbound-command.entity';
 import { ProgressEvent } from './progress-event.entity';
 import { ShadowEvent } from './shadow-event.entity';
 import { UpgradeSubTask } from './upgrade-sub-task.entity';
 import { UpgradeTask } from './upgrade-task.entity';
 
 export { InboundMessage, InboundOutcome } from './inbound-message.entity';
+export { OutboundCommand, OutboundCommandStatus } from './outbound-command.entity';
 export { ProgressEvent } from './progress-event.entity';
 export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand];
