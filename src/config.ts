@@ -98,29 +98,27 @@ export interface Config {
  * @throws {ConfigError} naming every bad variable and why.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = String(issue.path[0]);
-        const value = env[name];
-        const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
-        return `${name} ${issue.message}${shown}`;
-      }),
-    );
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      const value = env[name];
+      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      problems.push(`${name} ${issue.message}${shown}`);
+    }
   }
-  const e = parsed.data;
-  const problems: string[] = [];
   let database: DatabaseLocation | undefined;
   try {
-    database = parseDatabaseUrl(e.DATABASE_URL);
+    database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/ota-gateway.sqlite');
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if ((e.TLS_CERT_FILE === undefined) !== (e.TLS_KEY_FILE === undefined)) {
+  if (!env.TLS_CERT_FILE?.trim() !== !env.TLS_KEY_FILE?.trim()) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
-  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  const e = parsed.data;
   return {
     env: e.NODE_ENV,
     host: e.HOST,

@@ -97,7 +97,17 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     context: async () => createContext(services),
   });
 
-  const wsServer = new WebSocketServer({ server: app.server, path: GRAPHQL_PATH });
+  // noServer: the HTTP server's own errors (a taken port) stay with Fastify instead of
+  // being re-emitted by ws; only upgrades to the GraphQL path are accepted.
+  const wsServer = new WebSocketServer({ noServer: true });
+  app.server.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== GRAPHQL_PATH) {
+      socket.destroy();
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+  });
   const subscriptionsOf = new WeakMap<object, Set<string>>();
   const wsDisposable = useServer<Record<string, unknown> | undefined, { socket?: unknown }>(
     {
