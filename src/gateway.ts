@@ -94,9 +94,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const subscriptions = config.mqttUrl
       ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
       : [...DJI_SUBSCRIPTIONS];
-    let mqtt: MqttConnection | undefined;
-    const publish = (topic: string, payload: string) => mqtt!.publish(topic, payload);
-    mqtt = new MqttConnection({
+    // The handler replies through the connection it is handed to; it only publishes once messages flow.
+    const publish = (topic: string, payload: string) => connection.publish(topic, payload);
+    const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
       username: config.mqttUsername,
@@ -105,7 +105,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       logger: logger.child({ component: 'mqtt' }),
       onMessage: djiMessageHandler({ recorder, publish, metrics, logger: logger.child({ component: 'dji' }) }),
     });
-    const connection = mqtt;
     stops.push(() => connection.close());
     await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);
 
@@ -117,6 +116,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       logger: logger.child({ component: 'dji-commands' }),
       replyTimeoutMs: config.djiReplyTimeoutMs,
       sendAttempts: config.djiSendAttempts,
+      // Sends are made and counted only while connected (no attempts burnt during an outage).
+      connected: () => connection.connected,
     });
     recorder.setReplyCorrelator(commands);
     commands.run();
