@@ -36,9 +36,9 @@ async function allPages(filter: Record<string, unknown>, first: number) {
   const seen: string[] = [];
   let after: string | null = null;
   for (let page = 0; page < 100; page++) {
-    const { body } = await gateway.gql<any>(LIST, { filter, first, after });
+    const { body }: { body: any } = await gateway.gql<any>(LIST, { filter, first, after });
     expect(body.errors).toBeUndefined();
-    const connection = body.data!.upgradeTasks;
+    const connection: any = body.data!.upgradeTasks;
     seen.push(...connection.edges.map((e: any) => e.node.externalId));
     if (!connection.pageInfo.hasNextPage) return { seen, totalCount: connection.totalCount };
     after = connection.pageInfo.endCursor;

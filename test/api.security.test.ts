@@ -111,3 +111,18 @@ describe('limits', () => {
     disposers.forEach((d) => d());
   });
 });
+
+describe('list cost', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  it('a dashboard page is well within the limit', async () => {
+    const { body } = await gateway.gql(`{ upgradeTasks(first: 50) { edges { node { statusCounts { count } subTasks { deviceId events { id } } } } } }`, {}, auth);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('nested lists that could return too many objects are refused, also with page sizes in variables', async () => {
+    const query = `query($n: Int) { upgradeTasks(first: $n) { edges { node { statusCounts { status count } subTasks { events { id status percent step errorCode occurredAt } } } } } }`;
+    const { body } = await gateway.gql(query, { n: 5 }, auth);
+    expect(body.errors?.[0].message).toMatch(/the limit is 100000/);
+    expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});

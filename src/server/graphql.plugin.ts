@@ -11,6 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext, type GraphQLServices } from '../graphql/context';
 import { ErrorCode } from '../graphql/errors';
+import { listCostRule } from '../graphql/list-cost';
 import type { Metrics } from './metrics';
 import { bearerMatches } from './tokens';
 
@@ -19,6 +20,9 @@ export const GRAPHQL_PATH = '/graphql';
 
 /** Most subscriptions one socket may hold at once. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
+
+/** Most objects an operation's nested lists may return (see listCostRule). */
+export const MAX_LIST_COST = 100_000;
 
 /** Most tokens in one document (the WebSocket path enforces it at parse time, armor does on HTTP). */
 const MAX_TOKENS = 2000;
@@ -57,7 +61,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     blockFieldSuggestion: { enabled: !options.development },
   });
   const protection = armor.protect();
-  const validationRules = protection.validationRules;
+  const validationRules = [...protection.validationRules, listCostRule(MAX_LIST_COST)];
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
