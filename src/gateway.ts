@@ -18,7 +18,7 @@ import { WriteQueue } from './recorder/write-queue';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError } from './startup-error';
-import { openDatabase } from './store/data-source';
+import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 
 /** Options for tests and tools; production uses the defaults. */
@@ -38,7 +38,10 @@ export interface Gateway {
   readonly url: string;
   /** The broker the gateway uses (the embedded one's URL when MQTT_URL is unset). */
   readonly mqttUrl: string;
+  /** The writer's connection (every write goes through `writeQueue`). */
   readonly dataSource: DataSource;
+  /** The connection the API reads through (see `openReadDataSource`). */
+  readonly readDataSource: DataSource;
   readonly recorder: Recorder;
   readonly writeQueue: WriteQueue;
   readonly metrics: Metrics;
@@ -66,6 +69,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const metrics = createMetrics();
     const dataSource = await openDatabase(config.database);
     stops.push(() => dataSource.destroy());
+    const readDataSource = await openReadDataSource(config.database, dataSource);
+    if (readDataSource !== dataSource) stops.push(() => readDataSource.destroy());
 
     const pubSub: PubSubHandle = createGatewayPubSub(config.redisUrl);
     stops.push(() => pubSub.close());
@@ -80,7 +85,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     // Finish every commit in flight before the database closes.
     stops.push(() => writeQueue.whenIdle());
     const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
-    const store = new ReadStore(dataSource);
+    const store = new ReadStore(readDataSource);
 
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
@@ -152,6 +157,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       url,
       mqttUrl,
       dataSource,
+      readDataSource,
       recorder,
       writeQueue,
       metrics,

@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { UpgradeStatus } from '../src/domain';
-import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 import { huaweiEnvelope } from './support/observations';
 
 const TOKEN = 's3cret-token';
@@ -106,8 +106,9 @@ describe('limits', () => {
     const disposers = Array.from({ length: 101 }, () =>
       client.subscribe({ query: 'subscription { shadowStatusChanged { id } }' }, { next: () => {}, error: (e) => errors.push(e), complete: () => {} }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(() => errors.length > 0, 10_000, 'the 101st subscription to be refused');
     expect(JSON.stringify(errors)).toMatch(/At most 100 subscriptions per socket/);
+    expect(errors).toHaveLength(1);
     disposers.forEach((d) => d());
   });
 });

@@ -48,8 +48,8 @@ export function createDataSource(location: DatabaseLocation): DataSource {
       ...common,
       type: 'postgres',
       url: location.url,
-      // Two instances starting together must not both migrate: TypeORM takes a
-      // table lock around the migration run inside this one transaction.
+      // All pending migrations commit together or not at all. (TypeORM takes no
+      // lock of its own: `openDatabase` serialises instances that start together.)
       migrationsTransactionMode: 'all',
       extra: { max: 10 },
     };
@@ -73,10 +73,62 @@ export async function openDatabase(location: DatabaseLocation): Promise<DataSour
       await dataSource.query('PRAGMA foreign_keys = ON');
       await dataSource.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     }
-    await dataSource.runMigrations({ transaction: location.engine === 'postgres' ? 'all' : 'each' });
+    if (location.engine === 'postgres') {
+      await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'all' }));
+    } else {
+      await dataSource.runMigrations({ transaction: 'each' });
+    }
   } catch (error) {
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }
   return dataSource;
+}
+
+/** The advisory lock key that serialises migration runs on one PostgreSQL database. */
+const MIGRATION_LOCK = `hashtext('ota-gateway:migrations')`;
+
+/**
+ * Runs `migrate` holding a session-level advisory lock on its own connection.
+ * TypeORM takes no lock: two instances starting together would both create the
+ * `migrations` table and both run the pending migrations, and one of them fail.
+ * The second one waits here, then finds nothing pending. A crashed holder's
+ * session ends, which releases the lock.
+ */
+async function withMigrationLock<T>(dataSource: DataSource, migrate: () => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      return await migrate();
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`).catch(() => undefined);
+    }
+  } finally {
+    await runner.release().catch(() => undefined);
+  }
+}
+
+/**
+ * The connection reads go through. TypeORM's SQLite driver runs every query of
+ * a data source on one connection, so reads sent while the writer's transaction
+ * is open would run inside it and see what is not committed yet (and could be
+ * rolled back). A second, read-only connection to the same file sees only
+ * committed data (WAL lets it read while the writer writes). PostgreSQL pools
+ * connections, and an in-memory SQLite database cannot be shared: both keep
+ * using the writer's data source.
+ */
+export async function openReadDataSource(location: DatabaseLocation, writer: DataSource): Promise<DataSource> {
+  if (location.engine !== 'sqlite' || location.path === ':memory:') return writer;
+  const reader = createDataSource(location);
+  await reader.initialize();
+  try {
+    await reader.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    await reader.query('PRAGMA query_only = ON');
+  } catch (error) {
+    await reader.destroy().catch(() => undefined);
+    throw error;
+  }
+  return reader;
 }
