@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { DataSource } from 'typeorm';
+import { join } from 'node:path';
 import { buildApp } from './app';
 import type { Config } from './config';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
@@ -15,6 +16,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
+import { dashboardPlugin } from './server/dashboard.plugin';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError } from './startup-error';
@@ -137,6 +139,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       recorder,
       metrics,
       readiness: { database: () => store.ping(), mqtt: () => connection.connected },
+      // Built by `npm run build` next to the compiled server: dist/dashboard.
+      extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });
     // The HTTP server stops first: no new pushes or operations once shutdown begins.
     stops.push(() => app.close());

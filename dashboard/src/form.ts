@@ -3,6 +3,11 @@
  * the form sends what was typed (no `required` check blocks the submit, see
  * `novalidate` in index.html) and shows each error the server names beside
  * its field, plus a summary at the top that links to the fields.
+ *
+ * One check is done here: the file size must be a whole number before it is
+ * sent, because GraphQL refuses a whole request whose variables have the
+ * wrong type, before the gateway's validation runs, so the server could name
+ * no other field.
  */
 import { byId, h, setText } from './dom';
 import {
@@ -116,40 +121,45 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
     for (const element of form.querySelectorAll<HTMLElement>('.field-error')) element.textContent = '';
   };
 
-  const readInput = (): CreateFirmwareUpgradeInput => {
+  /** The mutation's input, and the sizes that are not whole numbers (see the top of this file). */
+  const readInput = (): { input: CreateFirmwareUpgradeInput; typeErrors: FieldError[] } => {
     const value = (name: string) => control(name)?.value.trim() ?? '';
-    return {
+    const typeErrors: FieldError[] = [];
+    const input = {
       gatewaySn: value('gatewaySn'),
       devices: Array.from({ length: deviceCount() }, (_, i) => {
         const size = value(`devices[${i}].fileSize`);
+        if (!/^\d+$/.test(size)) typeErrors.push({ field: `devices[${i}].fileSize`, message: 'Enter the size as a whole number of bytes.' });
         return {
           sn: value(`devices[${i}].sn`),
           productVersion: value(`devices[${i}].productVersion`),
           fileUrl: value(`devices[${i}].fileUrl`),
           md5: value(`devices[${i}].md5`),
-          fileSize: /^\d+$/.test(size) ? Number(size) : null,
+          fileSize: Number(size),
           fileName: value(`devices[${i}].fileName`),
           firmwareUpgradeType: value(`devices[${i}].firmwareUpgradeType`) as FirmwareUpgradeType,
         };
       }),
     };
+    return { input, typeErrors };
   };
 
-  const showErrors = (error: unknown): void => {
+  /** Sorts what the gateway answered into errors of a field and the rest. */
+  const errorsOf = (error: unknown): { fieldErrors: FieldError[]; general: string[] } => {
     const fieldErrors: FieldError[] = [];
     const general: string[] = [];
-    if (error instanceof GraphQLRequestError) {
-      for (const e of error.errors) {
-        const fields = e.extensions?.fields;
-        const coerced = fromVariableError(e.message);
-        if (fields && fields.length > 0) fieldErrors.push(...fields);
-        else if (coerced) fieldErrors.push(coerced);
-        else general.push(e.message);
-      }
-    } else {
-      general.push(describeError(error));
+    if (!(error instanceof GraphQLRequestError)) return { fieldErrors, general: [describeError(error)] };
+    for (const e of error.errors) {
+      const fields = e.extensions?.fields;
+      const coerced = fromVariableError(e.message);
+      if (fields && fields.length > 0) fieldErrors.push(...fields);
+      else if (coerced) fieldErrors.push(coerced); // e.g. a size too large for SafeInt
+      else general.push(e.message);
     }
+    return { fieldErrors, general };
+  };
 
+  const showErrors = ({ fieldErrors, general }: { fieldErrors: FieldError[]; general: string[] }): void => {
     for (const { field, message } of fieldErrors) {
       const target = control(field);
       if (!target) {
@@ -183,10 +193,12 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (busy) return; // a second Enter while the first request runs
-    busy = true;
     clearErrors();
+    const { input, typeErrors } = readInput();
+    if (typeErrors.length > 0) return showErrors({ fieldErrors: typeErrors, general: [] });
+    busy = true;
     setText(result, 'Starting the upgrade…');
-    request<CreateFirmwareUpgradeData>(CREATE_FIRMWARE_UPGRADE, { input: readInput() })
+    request<CreateFirmwareUpgradeData>(CREATE_FIRMWARE_UPGRADE, { input })
       .then(({ createFirmwareUpgrade: task }) => {
         setText(result, `Upgrade started: task ${task.externalId}.`);
         form.reset();
@@ -195,7 +207,7 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
       })
       .catch((error: unknown) => {
         setText(result, '');
-        showErrors(error);
+        showErrors(errorsOf(error));
       })
       .finally(() => {
         busy = false;

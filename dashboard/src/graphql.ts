@@ -140,8 +140,7 @@ export interface FirmwareUpgradeDeviceInput {
   productVersion: string;
   fileUrl: string;
   md5: string;
-  /** null when the box does not hold a whole number: the server then names the field. */
-  fileSize: number | null;
+  fileSize: number;
   fileName: string;
   firmwareUpgradeType: FirmwareUpgradeType;
 }

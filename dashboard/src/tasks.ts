@@ -30,6 +30,8 @@ interface TaskView {
   devices: Map<string, DeviceView>;
 }
 
+const SOURCE_NAMES: Readonly<Record<Task['source'], string>> = { HUAWEI: 'Huawei', DJI: 'DJI' };
+
 /** True when `a` is at least as recent as `b` (equal: the later arrival wins). */
 function notOlder(a: string, b: string): boolean {
   return Date.parse(a) >= Date.parse(b);
@@ -89,7 +91,7 @@ export class TaskList {
   /**
    * Applies one subscription message. A task not on the page yet is added
    * (a new upgrade), then read in full, since a message carries one device.
-   * A task older than the loaded pages is left for "Load more" to bring.
+   * A task older than the loaded pages is left for "Load older tasks" to bring.
    */
   applyProgress(task: Task, subTask: SubTask): void {
     const known = this.views.has(task.id);
@@ -158,7 +160,7 @@ export class TaskList {
     const article = h(
       'article',
       { class: 'task', 'aria-label': `Task ${task.externalId}`, 'data-task-id': task.id },
-      h('h3', {}, `${task.source} ${task.kind.toLowerCase()} upgrade `, h('code', {}, task.externalId)),
+      h('h3', {}, `${SOURCE_NAMES[task.source] ?? task.source} ${task.kind.toLowerCase()} upgrade `, h('code', {}, task.externalId)),
       h(
         'dl',
         { class: 'task-meta' },
@@ -168,14 +170,16 @@ export class TaskList {
         item('Gateway', orDash(task.gatewaySn)),
         item('Created', created),
       ),
-      // A wide table scrolls inside its own box on small screens; the box is
-      // focusable so keyboard users can scroll it too.
+      // A wide table scrolls inside its own box on small screens (current
+      // browsers let the keyboard reach a box that scrolls; making every box a
+      // tab stop would add one per task even where nothing scrolls).
       h(
         'div',
-        { class: 'table-scroll', role: 'region', 'aria-label': `Devices of task ${task.externalId}`, tabindex: '0' },
+        { class: 'table-scroll' },
         h(
           'table',
           {},
+          h('caption', { class: 'visually-hidden' }, `Devices of task ${task.externalId}`),
           h(
             'thead',
             {},
@@ -232,7 +236,7 @@ export class TaskList {
       h(
         'tr',
         { 'data-subtask-id': subTask.id },
-        h('th', { scope: 'row' }, h('code', {}, subTask.deviceId)),
+        h('th', { scope: 'row', class: 'device-id' }, h('code', {}, subTask.deviceId)),
         h('td', { class: 'progress-cell' }, bar, percent),
         h('td', {}, device.status),
         device.sourceVersion,
@@ -248,7 +252,9 @@ export class TaskList {
     const { data } = device;
     const percent = percentOf(data);
     device.bar.setAttribute('aria-valuenow', String(percent));
-    device.bar.dataset.status = data.status; // colours the bar; the words say the same
+    // Colours the bar (the words say the same). Not data-status: that one marks
+    // the status text alone, so `[data-status]` finds exactly one element per row.
+    device.bar.dataset.barStatus = data.status;
     // Set through CSSOM: the CSP forbids inline style attributes, not this.
     device.fill.style.width = `${percent}%`;
     setText(device.percent, `${percent}%`);
