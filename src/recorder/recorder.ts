@@ -74,9 +74,16 @@ export class Recorder {
     this.replies = replies;
   }
 
-  /** Records one inbound message; resolves after commit, rejects when storage failed. */
+  /**
+   * Records one inbound message; resolves after commit, rejects when storage failed.
+   *
+   * A unit that meets another writer's commit on a unique key (another instance
+   * recorded the same message, or created the same task, meanwhile) runs once
+   * more and then sees it: the message becomes a DUPLICATE, or applies to the
+   * task that now exists, rather than an error that would hold back the PUBACK.
+   */
   record(envelope: InboundEnvelope): Promise<RecordResult> {
-    return this.queue.submit((tx) => this.recordInTransaction(tx, envelope));
+    return this.queue.submit((tx) => this.recordInTransaction(tx, envelope), { retryOnConflict: true });
   }
 
   /**
@@ -84,10 +91,13 @@ export class Recorder {
    * stale sweeper): the same rules and publication, with no ledger row.
    */
   recordOwnObservation(observation: UpgradeObservation, at: Date = this.clock.now()): Promise<readonly UpgradeProgressMessage[]> {
-    return this.queue.submit(async (tx) => {
-      const { messages } = await this.applyUpgrade(tx, observation, at);
-      return this.publishing(messages, messages);
-    });
+    return this.queue.submit(
+      async (tx) => {
+        const { messages } = await this.applyUpgrade(tx, observation, at);
+        return this.publishing(messages, messages);
+      },
+      { retryOnConflict: true },
+    );
   }
 
   private async recordInTransaction(tx: EntityManager, envelope: InboundEnvelope): Promise<WriteOutcome<RecordResult>> {

@@ -10,11 +10,42 @@ export interface WriteOutcome<T> {
   readonly afterCommit?: () => void;
 }
 
+/** Options of one unit of work. */
+export interface SubmitOptions {
+  /**
+   * Run the unit once more, in a fresh savepoint, when it fails on a conflict
+   * with another writer of the same database (a unique key another instance
+   * committed meanwhile, a deadlock, a serialization failure): the second run
+   * sees that writer's commit. Only for units that may safely run twice, i.e.
+   * whose every effect is a write in `tx` (or an after-commit hook).
+   */
+  readonly retryOnConflict?: boolean;
+}
+
 interface Pending {
   readonly work: WriteWork<unknown>;
+  readonly retryOnConflict: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/**
+ * True for errors another writer caused and a second run may not meet:
+ * PostgreSQL unique_violation, deadlock_detected and serialization_failure;
+ * SQLite's unique constraint failure (a second process on the same file).
+ */
+export function isWriteConflict(error: unknown): boolean {
+  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  const { code, message } = (driverError ?? {}) as { code?: unknown; message?: unknown };
+  if (code === '23505' || code === '40P01' || code === '40001') return true;
+  return code === 'SQLITE_CONSTRAINT' && /UNIQUE constraint failed/.test(String(message));
+}
+
+/**
+ * The transaction-level advisory lock every batch takes first on PostgreSQL:
+ * instances sharing a database commit one batch at a time.
+ */
+const WRITER_LOCK = `hashtext('ota-gateway:writer')`;
 
 /** Options of {@link WriteQueue}. */
 export interface WriteQueueOptions {
@@ -42,6 +73,15 @@ export interface WriteQueueOptions {
  * Each unit runs inside its own SAVEPOINT, so a unit that fails rolls back
  * alone and rejects its own promise while the rest of the batch commits.
  * If the commit itself fails, every unit of the batch is rejected.
+ *
+ * On PostgreSQL, several instances may share the database. Each batch first
+ * takes a transaction-level advisory lock, so batches of all instances commit
+ * one after the other: every read a unit makes (dedupe check, current state of
+ * a sub-task) sees everything committed before it, nothing is decided on a
+ * row another instance is changing, and progress event ids, drawn inside the
+ * lock, grow in commit order across instances (what resumable subscriptions
+ * rely on). Writes therefore do not scale with instances; group commit keeps
+ * each turn cheap.
  */
 export class WriteQueue {
   private readonly pending: Pending[] = [];
@@ -57,9 +97,10 @@ export class WriteQueue {
   }
 
   /** Queues a unit of work; resolves with its result once it is committed. */
-  submit<T>(work: WriteWork<T>): Promise<T> {
+  submit<T>(work: WriteWork<T>, options: SubmitOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      const retryOnConflict = options.retryOnConflict === true;
+      this.pending.push({ work, retryOnConflict, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         // Let the rest of this tick queue its writes too: they share the commit.
@@ -98,16 +139,22 @@ export class WriteQueue {
     try {
       await runner.connect();
       await runner.startTransaction();
+      if (this.dataSource.options.type === 'postgres') await runner.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
       for (const item of batch) {
-        await runner.query('SAVEPOINT unit');
-        try {
-          const outcome = await item.work(runner.manager);
-          await runner.query('RELEASE SAVEPOINT unit');
-          done.push({ item, outcome });
-        } catch (error) {
-          await runner.query('ROLLBACK TO SAVEPOINT unit');
-          await runner.query('RELEASE SAVEPOINT unit');
-          failed.push({ item, error });
+        for (let attempt = 1; ; attempt++) {
+          await runner.query('SAVEPOINT unit');
+          try {
+            const outcome = await item.work(runner.manager);
+            await runner.query('RELEASE SAVEPOINT unit');
+            done.push({ item, outcome });
+            break;
+          } catch (error) {
+            await runner.query('ROLLBACK TO SAVEPOINT unit');
+            await runner.query('RELEASE SAVEPOINT unit');
+            if (attempt === 1 && item.retryOnConflict && isWriteConflict(error)) continue;
+            failed.push({ item, error });
+            break;
+          }
         }
       }
       await runner.commitTransaction();
