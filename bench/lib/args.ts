@@ -1,0 +1,119 @@
+/** The bench's sizes and switches. */
+export interface BenchOptions {
+  /** Scenario 1: ota_progress messages published. */
+  readonly messages: number;
+  /** Scenario 1: MQTT publisher clients. */
+  readonly publishers: number;
+  /** Scenario 1: QoS 1 messages each publisher keeps unacknowledged at most. */
+  readonly window: number;
+  /** Scenario 2: Huawei pushes. */
+  readonly pushes: number;
+  /** Scenario 2: requests in flight. */
+  readonly concurrency: number;
+  /** Scenario 3 and 5: graphql-ws sockets, one subscription each. */
+  readonly subscribers: number;
+  /** Scenario 3: progress events fanned out. */
+  readonly rounds: number;
+  /** Scenario 4: progress events stored. */
+  readonly events: number;
+  /** Scenario 4: tasks stored. */
+  readonly tasks: number;
+  /** Scenario 4: sequential requests per query. */
+  readonly requests: number;
+  /** Scenarios to run. */
+  readonly only: readonly ScenarioName[];
+  /** Write V8 CPU profiles of the gateway processes under bench/results/profiles/. */
+  readonly profile: boolean;
+  /** Where the JSON goes. */
+  readonly out: string | null;
+  /** Print the table as Markdown. */
+  readonly markdown: boolean;
+  readonly smoke: boolean;
+}
+
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const DEFAULTS = {
+  messages: 20_000,
+  publishers: 4,
+  window: 100,
+  pushes: 10_000,
+  concurrency: 32,
+  subscribers: 1_000,
+  rounds: 20,
+  events: 100_000,
+  tasks: 10_000,
+  requests: 200,
+};
+
+/** `--smoke`: every scenario, tiny, for CI (well under a minute). Explicit sizes still win. */
+const SMOKE = {
+  messages: 300,
+  publishers: 2,
+  pushes: 300,
+  subscribers: 20,
+  rounds: 3,
+  events: 2_000,
+  tasks: 200,
+  requests: 20,
+};
+
+const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --messages N     MQTT ingest: ota_progress messages (default ${DEFAULTS.messages})
+  --publishers N   MQTT ingest: publisher clients (default ${DEFAULTS.publishers})
+  --window N       MQTT ingest: unacknowledged QoS 1 messages per publisher (default ${DEFAULTS.window})
+  --pushes N       webhook ingest: Huawei pushes (default ${DEFAULTS.pushes})
+  --concurrency N  webhook ingest: requests in flight (default ${DEFAULTS.concurrency})
+  --subscribers K  fan-out and memory: graphql-ws sockets, one subscription each (default ${DEFAULTS.subscribers})
+  --rounds R       fan-out: events fanned out (default ${DEFAULTS.rounds})
+  --events N       query: progress events stored (default ${DEFAULTS.events})
+  --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
+  --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
+  --profile        write V8 CPU profiles of the gateway to bench/results/profiles/
+  --out FILE       JSON output (default bench/results/latest.json)
+  --markdown       print the table as Markdown
+  --smoke          tiny sizes for CI (explicit sizes still apply)
+  --help`;
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
+  const given: Record<string, string> = {};
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${arg}`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (name === 'help') return 'help';
+    if (name === 'smoke' || name === 'profile' || name === 'markdown') {
+      flags.add(name);
+      continue;
+    }
+    if (!NUMERIC.includes(name as never) && name !== 'only' && name !== 'out') throw new UsageError(`unknown option --${name}`);
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+    given[name] = value;
+  }
+  const smoke = flags.has('smoke');
+  const sizes = { ...DEFAULTS, ...(smoke ? SMOKE : {}) } as Record<keyof typeof DEFAULTS, number>;
+  for (const name of NUMERIC) {
+    if (given[name] === undefined) continue;
+    const n = Number(given[name]);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number`);
+    sizes[name] = n;
+  }
+  let only: ScenarioName[] = [...SCENARIOS];
+  if (given.only !== undefined) {
+    only = given.only.split(',').map((s) => s.trim()) as ScenarioName[];
+    const bad = only.filter((s) => !SCENARIOS.includes(s));
+    if (bad.length) throw new UsageError(`--only: unknown scenario ${bad.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  }
+  if (sizes.tasks * 2 > sizes.events) throw new UsageError('--events must be at least twice --tasks (two sub-tasks per task, one event each)');
+  return { ...sizes, only, profile: flags.has('profile'), markdown: flags.has('markdown'), out: given.out ?? null, smoke };
+}

@@ -1,0 +1,15 @@
+/**
+ * Preloaded (`node -r`) into every process the bench starts, the gateway
+ * included. The bench gives each child an IPC channel; when the bench dies,
+ * however abruptly, the channel closes and the child stops itself with SIGTERM
+ * (the gateway then shuts down gracefully), so no process outlives a run.
+ */
+if (typeof process.send === 'function') {
+  process.on('disconnect', () => {
+    process.kill(process.pid, 'SIGTERM');
+    // Whatever SIGTERM does, do not linger.
+    setTimeout(() => process.exit(1), 15_000).unref();
+  });
+  // The channel must not keep an otherwise finished process alive.
+  (process.channel as { unref?: () => void } | undefined)?.unref?.();
+}

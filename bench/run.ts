@@ -1,0 +1,269 @@
+/**
+ * `npm run bench`: the gateway's performance figures (issue 7), each beside a
+ * baseline measured in the same run, as a table on stdout and as JSON in
+ * bench/results/latest.json. See bench/README.md.
+ */
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs, USAGE, UsageError, type BenchOptions, type ScenarioName } from './lib/args';
+import { cleanupAll, installCleanupHooks } from './lib/cleanup';
+import { loadAverage, machineInfo } from './lib/machine';
+import { REPO_ROOT } from './lib/proc';
+import { formatTable, row, type Row } from './lib/report';
+import type { ScenarioContext } from './scenarios/context';
+import { fanout, type FanoutResult } from './scenarios/fanout';
+import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
+import { query, type QueryResult } from './scenarios/query';
+import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
+
+/** The issue's targets. */
+const TARGETS = {
+  ingestTimeRatio: 2,
+  fanoutP99Ms: 100,
+  fanoutAtSubscribers: 1_000,
+  dashboardP99Ms: 50,
+  dashboardAtEvents: 100_000,
+  rssMb: 250,
+};
+
+interface Results {
+  mqtt?: MqttIngestResult;
+  webhook?: WebhookIngestResult;
+  fanout?: FanoutResult;
+  query?: QueryResult;
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  installCleanupHooks();
+  const began = Date.now();
+  const machine = machineInfo();
+  const stamp = new Date(began).toISOString().replace(/[:.]/g, '-');
+  const profileDir = options.profile ? join(REPO_ROOT, 'bench', 'results', 'profiles', stamp) : null;
+  const ctx: ScenarioContext = {
+    options,
+    profileDir,
+    log: (message) => process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(1).padStart(6)} s] ${message}\n`),
+  };
+  ctx.log(
+    `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}` +
+      `${options.smoke ? ' (smoke sizes)' : ''}`,
+  );
+
+  const results: Results = {};
+  const errors: Partial<Record<ScenarioName, string>> = {};
+  /** 1-minute load average when each scenario started and ended: other work on the machine skews the figures. */
+  const load: Partial<Record<ScenarioName, { before: number; after: number }>> = {};
+  const scenarios: Record<ScenarioName, () => Promise<void>> = {
+    mqtt: async () => void (results.mqtt = await mqttIngest(ctx)),
+    webhook: async () => void (results.webhook = await webhookIngest(ctx)),
+    fanout: async () => void (results.fanout = await fanout(ctx)),
+    query: async () => void (results.query = await query(ctx)),
+  };
+  for (const name of options.only) {
+    const before = loadAverage();
+    if (before > machine.cores) ctx.log(`warning: load average ${before.toFixed(1)} on ${machine.cores} cores: other work is running, figures will be noisy`);
+    try {
+      await scenarios[name]();
+    } catch (error) {
+      errors[name] = (error as Error).stack ?? String(error);
+      ctx.log(`${name} FAILED: ${(error as Error).message}`);
+    }
+    load[name] = { before, after: loadAverage() };
+    // Whatever a failed scenario left running is stopped before the next starts.
+    await cleanupAll();
+  }
+
+  const rows = tableRows(options, results, errors);
+  const notes = noteLines(results);
+  const busiest = Math.max(...Object.values(load).map((l) => Math.max(l.before, l.after)));
+  notes.push(
+    `Load average (1 min) before/after each scenario: ${Object.entries(load)
+      .map(([name, l]) => `${name} ${l.before.toFixed(1)}/${l.after.toFixed(1)}`)
+      .join(', ')}` +
+      (busiest > machine.cores ? ` — above ${machine.cores} cores: other work was running, figures are noisy.` : '.'),
+  );
+  const finished = Date.now();
+  const header = [
+    `OTA Gateway bench — ${new Date(began).toISOString()}${options.smoke ? ' — SMOKE sizes, not comparable' : ''}`,
+    `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node}, ${machine.os}`,
+    `Ratio = gateway cost / baseline cost (time, latency or memory; for rates baseline/gateway). Targets never fail the run.`,
+  ];
+  process.stdout.write(`\n${header.join('\n')}\n\n${formatTable(rows, options.markdown)}\n`);
+  if (notes.length) process.stdout.write(`\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+  for (const [name, error] of Object.entries(errors)) process.stdout.write(`\n${name} failed:\n${error}\n`);
+
+  const out = options.out ?? join(REPO_ROOT, 'bench', 'results', 'latest.json');
+  mkdirSync(dirname(out), { recursive: true });
+  const json = {
+    startedAt: new Date(began).toISOString(),
+    durationSeconds: (finished - began) / 1000,
+    machine,
+    options,
+    targets: TARGETS,
+    rows,
+    notes,
+    load,
+    results,
+    errors,
+  };
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nWrote ${out} in ${((finished - began) / 1000).toFixed(0)} s.${profileDir ? ` CPU profiles in ${profileDir}.` : ''}\n`);
+  // A figure missing is a failure (CI's smoke run relies on it); a target missed is not.
+  return Object.keys(errors).length > 0 ? 1 : 0;
+}
+
+function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<ScenarioName, string>>): Row[] {
+  const rows: Row[] = [];
+  const failed = (scenario: string, name: ScenarioName) => {
+    if (errors[name]) rows.push(row(scenario, 'ERROR (see below)', '', null, null));
+  };
+  const ratioMet = (ratio: number | null) => (ratio === null ? null : ratio <= TARGETS.ingestTimeRatio);
+
+  if (r.mqtt) {
+    const m = r.mqtt;
+    const s = `1 MQTT ingest (${m.messages.toLocaleString('en-US')} msgs)`;
+    const throughput = row(s, 'messages/s, publish → graphql-ws', 'msg/s', m.gateway.messagesPerSecond, m.baseline.messagesPerSecond, {
+      higherIsBetter: true,
+      target: '≤ 2× bare time',
+    });
+    rows.push({ ...throughput, met: ratioMet(throughput.ratio) });
+    rows.push(row(s, 'time until the last delivered', 's', m.gateway.seconds, m.baseline.seconds));
+  } else failed('1 MQTT ingest', 'mqtt');
+
+  if (r.webhook) {
+    const w = r.webhook;
+    const s = `2 Webhook ingest (${w.pushes.toLocaleString('en-US')}, c=${w.concurrency})`;
+    const throughput = row(s, 'requests/s', 'req/s', w.gateway.requestsPerSecond, w.baseline.requestsPerSecond, {
+      higherIsBetter: true,
+      target: '≤ 2× bare time',
+    });
+    rows.push({ ...throughput, met: ratioMet(throughput.ratio) });
+    rows.push(row(s, 'latency p50', 'ms', w.gateway.latencyMs.p50, w.baseline.latencyMs.p50));
+    rows.push(row(s, 'latency p99', 'ms', w.gateway.latencyMs.p99, w.baseline.latencyMs.p99));
+  } else failed('2 Webhook ingest', 'webhook');
+
+  if (r.fanout) {
+    const f = r.fanout;
+    const s = `3 Fan-out (${f.subscribers.toLocaleString('en-US')} subs × ${f.rounds})`;
+    const sized = f.subscribers >= TARGETS.fanoutAtSubscribers;
+    rows.push(row(s, 'publish → receipt p50', 'ms', f.gateway.latencyMs.p50, f.baseline.latencyMs.p50));
+    rows.push(
+      row(s, 'publish → receipt p99', 'ms', f.gateway.latencyMs.p99, f.baseline.latencyMs.p99, {
+        target: `< ${TARGETS.fanoutP99Ms} ms @ 1 000 subs`,
+        met: sized ? f.gateway.latencyMs.p99 < TARGETS.fanoutP99Ms : null,
+      }),
+    );
+    rows.push(row(s, 'last subscriber of a round, p99', 'ms', f.gateway.lastReceiptMs.p99, f.baseline.lastReceiptMs.p99));
+  } else failed('3 Fan-out', 'fanout');
+
+  if (r.query) {
+    const q = r.query;
+    const s = `4 Query (${q.seeded.events.toLocaleString('en-US')} ev, ${q.seeded.tasks.toLocaleString('en-US')} tasks)`;
+    const sized = q.seeded.events >= TARGETS.dashboardAtEvents;
+    rows.push(row(s, 'dashboard (50 tasks) p50', 'ms', q.gateway.dashboardMs.p50, q.baseline.dashboardMs.p50));
+    rows.push(
+      row(s, 'dashboard (50 tasks) p99', 'ms', q.gateway.dashboardMs.p99, q.baseline.dashboardMs.p99, {
+        target: `< ${TARGETS.dashboardP99Ms} ms @ 100 000 ev`,
+        met: sized ? q.gateway.dashboardMs.p99 < TARGETS.dashboardP99Ms : null,
+      }),
+    );
+    rows.push(row(s, 'device history p50', 'ms', q.gateway.historyMs.p50, q.baseline.historyMs.p50));
+    rows.push(row(s, 'device history p99', 'ms', q.gateway.historyMs.p99, q.baseline.historyMs.p99));
+  } else failed('4 Query', 'query');
+
+  const s5 = '5 Memory (RSS)';
+  if (r.fanout) {
+    const f = r.fanout;
+    rows.push(row(s5, 'idle, no subscriber', 'MB', f.gateway.rssMbIdle, f.baseline.rssMbIdle));
+    rows.push(
+      row(s5, `${f.subscribers.toLocaleString('en-US')} idle subscriptions`, 'MB', f.gateway.rssMbWithSubscribers, f.baseline.rssMbWithSubscribers, {
+        target: `< ${TARGETS.rssMb} MB @ 1 000 subs`,
+        met:
+          f.subscribers >= TARGETS.fanoutAtSubscribers && f.gateway.rssMbWithSubscribers !== null
+            ? f.gateway.rssMbWithSubscribers < TARGETS.rssMb
+            : null,
+      }),
+    );
+  }
+  if (r.fanout) {
+    const f = r.fanout;
+    rows.push(row(s5, `${f.subscribers.toLocaleString('en-US')} subscriptions, after the fan-out`, 'MB', f.gateway.rssMbAfterRounds, f.baseline.rssMbAfterRounds));
+  }
+  if (r.mqtt) {
+    rows.push(row(s5, 'after MQTT ingest', 'MB', r.mqtt.gateway.rssMbAfter, r.mqtt.baseline.rssMbAfter));
+  }
+  if (!r.fanout && !r.mqtt && (errors.fanout || errors.mqtt)) rows.push(row(s5, 'ERROR (see below)', '', null, null));
+  void options;
+  return rows;
+}
+
+/** Where the time went, for reading the table. */
+function noteLines(r: Results): string[] {
+  const notes: string[] = [];
+  const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(1));
+  if (r.mqtt) {
+    const g = r.mqtt.gateway;
+    notes.push(
+      `MQTT ingest: the broker acknowledged every publish after ${f1(g.publishSeconds)} s (bare: ${f1(r.mqtt.baseline.publishSeconds)} s); ` +
+        `the writer committed ${g.writer.batches} batches (mean ${f1(g.writer.meanBatch)} messages) and was inside a batch ` +
+        `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
+        `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare broker CPU ${f1(r.mqtt.baseline.serverCpuSeconds)} s; ` +
+        `peak RSS ${f1(g.peakRssMbAfter)} MB.`,
+    );
+  }
+  if (r.webhook) {
+    const g = r.webhook.gateway;
+    notes.push(
+      `Webhook ingest: ${g.writer.batches} writer batches (mean ${f1(g.writer.meanBatch)} pushes), inside a batch ` +
+        `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
+        `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare server CPU ${f1(r.webhook.baseline.serverCpuSeconds)} s.`,
+    );
+  }
+  if (r.fanout) {
+    const f = r.fanout;
+    notes.push(
+      `Fan-out: payload ${f.payloadBytes} bytes; gateway p50/p99 ${f1(f.gateway.latencyMs.p50)}/${f1(f.gateway.latencyMs.p99)} ms includes the MQTT hop, ` +
+        `the commit (fsync) and GraphQL execution per subscriber; opening ${f.subscribers} subscriptions took ${f1(f.gateway.setupSeconds)} s; ` +
+        `RSS after the rounds ${f1(f.gateway.rssMbAfterRounds)} MB.`,
+    );
+  }
+  if (r.query) {
+    const q = r.query;
+    notes.push(
+      `Query: ${q.seeded.tasks} tasks, ${q.seeded.subTasks} sub-tasks on ${q.seeded.devices} devices, ${q.seeded.events} events ` +
+        `(${f1(q.seeded.fileMb)} MB, seeded in ${f1(q.seeded.seconds)} s); answers ${q.gateway.dashboardBytes} / ${q.gateway.historyBytes} bytes ` +
+        `(baseline ${q.baseline.dashboardBytes} / ${q.baseline.historyBytes}); ${q.requests} sequential requests each over one keep-alive connection.`,
+    );
+  }
+  return notes;
+}
+
+main().then(
+  async (code) => {
+    await cleanupAll();
+    process.exitCode = code;
+    // Nothing should be left open; if something is, do not hang CI.
+    setTimeout(() => process.exit(code), 3_000).unref();
+  },
+  async (error) => {
+    process.stderr.write(`bench: ${(error as Error).stack ?? error}\n`);
+    await cleanupAll();
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 3_000).unref();
+  },
+);
