@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { MessageHandler } from '../../mqtt/connection';
+import { type Clock, systemClock } from '../../recorder/clock';
 import type { Recorder } from '../../recorder/recorder';
 import type { Metrics } from '../../server/metrics';
 import { parseDjiMessage } from './protocol';
@@ -11,6 +12,8 @@ export interface DjiIngestDependencies {
   readonly publish: (topic: string, payload: string) => Promise<void>;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Stamps the receive time and the events_reply `timestamp`. @default the system clock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -22,8 +25,10 @@ export interface DjiIngestDependencies {
  * and the dock both deliver it again.
  */
 export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
+  const clock = deps.clock ?? systemClock;
   return async (topic, payload) => {
-    const inbound = parseDjiMessage(topic, payload, new Date());
+    const receivedAt = clock.now();
+    const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime());
     const { envelope } = inbound;
     const result = await deps.recorder.record(envelope);
     deps.metrics.mqttMessages.inc({ method: envelope.channel, outcome: result.outcome.toLowerCase() });
