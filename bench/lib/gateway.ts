@@ -64,6 +64,7 @@ export async function startGatewayProcess(options: GatewayStartOptions): Promise
       MQTT_PORT: String(mqttPort),
       DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
       MQTT_CLIENT_ID: `ota-gateway-bench-${process.pid}`,
+      BENCH_ORPHAN_DIR: dir,
     },
   });
   const agent = keepAliveAgent(2);
