@@ -6,11 +6,13 @@ import type { DataSource } from 'typeorm';
 import { join } from 'node:path';
 import { buildApp } from './app';
 import type { Config } from './config';
+import { UpgradeSource } from './domain';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
 import { DjiCommandSender } from './ingest/dji/command-sender';
 import { djiMessageHandler } from './ingest/dji/ingest';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
+import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { type Clock, systemClock } from './recorder/clock';
@@ -73,6 +75,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stops.push(() => dataSource.destroy());
     const readDataSource = await openReadDataSource(config.database, dataSource);
     if (readDataSource !== dataSource) stops.push(() => readDataSource.destroy());
+    // SQLite keeps committing to a database file deleted or moved from under it: refuse instead.
+    const fileGuard =
+      config.database.engine === 'sqlite' && config.database.path !== ':memory:' ? new SqliteFileGuard(config.database.path) : null;
 
     const pubSub: PubSubHandle = createGatewayPubSub(config.redisUrl);
     stops.push(() => pubSub.close());
@@ -83,10 +88,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         metrics.recorderCommitSeconds.observe(seconds);
       },
       onHookError: (error) => logger.error({ err: error }, 'after-commit hook failed'),
+      beforeCommit: fileGuard ? () => fileGuard.check() : undefined,
     });
     // Finish every commit in flight before the database closes.
     stops.push(() => writeQueue.whenIdle());
     const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
+    const pruner = new LedgerPruner({
+      queue: writeQueue,
+      clock,
+      retentionDays: config.ledgerRetentionDays,
+      logger: logger.child({ component: 'ledger-pruner' }),
+    });
+    pruner.run();
+    stops.push(() => pruner.stop());
     const store = new ReadStore(readDataSource);
 
     let broker: EmbeddedBroker | null = null;
@@ -114,6 +128,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
     stops.push(() => connection.close());
     await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);
+    const sweeper = new StaleSweeper({
+      recorder,
+      clock,
+      staleAfterMs: config.staleAfterMs,
+      logger: logger.child({ component: 'stale-sweeper' }),
+      listening: { [UpgradeSource.DJI]: () => connection.connected },
+    });
+    sweeper.run();
+    stops.push(() => sweeper.stop());
 
     const commands = new DjiCommandSender({
       queue: writeQueue,
@@ -138,7 +161,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       services,
       recorder,
       metrics,
-      readiness: { database: () => store.ping(), mqtt: () => connection.connected },
+      readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.connected },
       // Built by `npm run build` next to the compiled server: dist/dashboard.
       extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });

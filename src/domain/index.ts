@@ -1,3 +1,4 @@
 export * from './status';
 export * from './observation';
 export * from './transitions';
+export * from './stale';

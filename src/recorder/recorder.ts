@@ -4,15 +4,20 @@ import {
   type InboundEnvelope,
   type ShadowObservation,
   type UpgradeObservation,
+  OPEN_STATUSES,
+  type TransitionDecision,
+  type UpgradeSource,
   UpgradeStatus,
   decideTransition,
   deriveTaskProgress,
   deriveTaskStatus,
+  isStale,
   reportedChanges,
 } from '../domain';
 import {
   InboundMessage,
   InboundOutcome,
+  OutboundCommandStatus,
   ProgressEvent,
   ShadowEvent,
   UpgradeSubTask,
@@ -100,6 +105,66 @@ export class Recorder {
     );
   }
 
+  /**
+   * The stale sweeper's write. In one unit: finds up to `limit` sub-tasks that
+   * are stale as of `noNewsSince` (see {@link isStale}), oldest news first, and
+   * records for each a TIMED_OUT observation of the gateway's own, with
+   * `describe(subTask)` as its `statusDesc`: in the history, on the task's
+   * derived status, published after commit. The sub-task is marked
+   * `closedByStaleSweep` and keeps its `lastOccurredAt`, so a real observation
+   * not older than the last one applied still reopens it.
+   *
+   * Sub-tasks of a task whose command still waits to be sent or answered
+   * (`outbound_command` PENDING) are left alone: the command sender decides
+   * their fate, and an outage does not count against them. So are those of the
+   * sources in `exceptSources` (whose channel is down: silence means nothing then).
+   * @returns one message per sub-task closed; fewer than `limit` means none is left.
+   */
+  closeStaleSubTasks(sweep: {
+    readonly noNewsSince: Date;
+    readonly limit: number;
+    readonly describe: (subTask: UpgradeSubTask) => string;
+    readonly exceptSources?: readonly UpgradeSource[];
+    readonly at?: Date;
+  }): Promise<readonly UpgradeProgressMessage[]> {
+    const { noNewsSince, limit, describe, exceptSources = [], at = this.clock.now() } = sweep;
+    return this.queue.submit(async (tx) => {
+      const lastObservedAt = tx.connection.getMetadata(UpgradeSubTask).findColumnWithPropertyName('lastObservedAt')!;
+      const query = tx
+        .getRepository(UpgradeSubTask)
+        .createQueryBuilder('s')
+        .where('s.status IN (:...open)', { open: OPEN_STATUSES })
+        .andWhere('s.last_observed_at < :cutoff', {
+          cutoff: tx.connection.driver.preparePersistentValue(noNewsSince, lastObservedAt),
+        })
+        .andWhere('NOT EXISTS (SELECT 1 FROM outbound_command c WHERE c.task_id = s.task_id AND c.status = :pending)', {
+          pending: OutboundCommandStatus.PENDING,
+        });
+      if (exceptSources.length > 0) {
+        query.andWhere('NOT EXISTS (SELECT 1 FROM upgrade_task t WHERE t.id = s.task_id AND t.source IN (:...except))', {
+          except: [...exceptSources],
+        });
+      }
+      const stale = await query.orderBy('s.last_observed_at', 'ASC').addOrderBy('s.id', 'ASC').limit(limit).getMany();
+      const messages: UpgradeProgressMessage[] = [];
+      for (const subTask of stale) {
+        const task = await tx.findOneByOrFail(UpgradeTask, { id: subTask.taskId });
+        const observation: UpgradeObservation = {
+          type: 'upgrade',
+          source: task.source,
+          kind: task.kind,
+          task: { externalId: task.externalId },
+          target: { kind: 'device', deviceId: subTask.deviceId },
+          status: UpgradeStatus.TIMED_OUT,
+          occurredAt: at,
+          statusDesc: describe(subTask),
+        };
+        messages.push(...(await this.applyUpgrade(tx, observation, at, noNewsSince)).messages);
+      }
+      return this.publishing(messages, messages);
+    });
+  }
+
   private async recordInTransaction(tx: EntityManager, envelope: InboundEnvelope): Promise<WriteOutcome<RecordResult>> {
     const { content } = envelope;
     if (content.kind !== 'observation') {
@@ -158,11 +223,17 @@ export class Recorder {
    * Applies an upgrade observation to its task: finds or creates the task and
    * the targeted sub-tasks, runs the state rules for each, writes one progress
    * event per sub-task and re-derives the task.
+   *
+   * With `staleSince`, the observation is the stale sweeper's TIMED_OUT: it
+   * applies only to a sub-task still stale as of then (otherwise it writes
+   * nothing), marks it `closedByStaleSweep` and leaves `lastObservedAt` and
+   * `lastOccurredAt` as they were (it is no news of the device).
    */
   private async applyUpgrade(
     tx: EntityManager,
     observation: UpgradeObservation,
     receivedAt: Date,
+    staleSince?: Date,
   ): Promise<{ messages: UpgradeProgressMessage[] }> {
     const task = await this.findOrCreateTask(tx, observation, receivedAt);
     const subTasks = await tx.find(UpgradeSubTask, { where: { taskId: task.id } });
@@ -172,19 +243,31 @@ export class Recorder {
 
     for (const subTask of targets.all) {
       if (!targets.created.has(subTask) && !targets.targeted.has(subTask)) continue;
-      const decision = decideTransition(subTask, { status: observation.status, occurredAt });
-      subTask.lastObservedAt = receivedAt;
+      const sweep = staleSince !== undefined;
+      const before = subTask.status;
+      let decision: TransitionDecision;
+      if (sweep) {
+        if (targets.created.has(subTask) || !isStale(subTask, staleSince)) continue;
+        decision = { applied: true, status: UpgradeStatus.TIMED_OUT };
+      } else {
+        decision = decideTransition(subTask, { status: observation.status, occurredAt });
+        subTask.lastObservedAt = receivedAt;
+      }
       if (decision.applied) {
+        // A real observation reopening a swept sub-task: the sweeper's reason no longer holds.
+        if (!sweep && subTask.closedByStaleSweep) subTask.statusDesc = null;
         Object.assign(subTask, reportedChanges(observation));
         subTask.status = decision.status;
-        subTask.lastOccurredAt = occurredAt;
-        subTask.closedByStaleSweep = false;
+        if (!sweep) subTask.lastOccurredAt = occurredAt;
+        subTask.closedByStaleSweep = sweep;
         subTask.updatedAt = receivedAt;
       }
       if (targets.created.has(subTask)) await tx.insert(UpgradeSubTask, subTask);
       else {
         const { id, ...columns } = subTask.fields();
-        await tx.update(UpgradeSubTask, { id }, columns);
+        // The sweeper's close is conditional on the status it read: another instance may have moved it meanwhile.
+        const updated = await tx.update(UpgradeSubTask, sweep ? { id, status: before } : { id }, columns);
+        if (sweep && updated.affected === 0) continue;
       }
       const event = tx.create(ProgressEvent, {
         subTaskId: subTask.id,

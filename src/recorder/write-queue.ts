@@ -58,6 +58,13 @@ export interface WriteQueueOptions {
   readonly onBatch?: (size: number, seconds: number) => void;
   /** Called when an after-commit hook throws: the write stands, the hook's failure is logged. */
   readonly onHookError?: (error: unknown) => void;
+  /**
+   * Runs inside every batch's transaction just before its commit; when it
+   * throws, the batch is rolled back and every unit of it rejected, as when the
+   * commit itself fails. For checks the database cannot make itself (the SQLite
+   * file still being the one the connection writes to).
+   */
+  readonly beforeCommit?: () => void | Promise<void>;
 }
 
 /**
@@ -157,6 +164,7 @@ export class WriteQueue {
           }
         }
       }
+      await this.options.beforeCommit?.();
       await runner.commitTransaction();
     } catch (error) {
       // The transaction as a whole failed (storage unavailable, commit refused):
