@@ -82,29 +82,79 @@ export interface PubSubHandle {
   readonly pubSub: GatewayPubSub;
   /** Subscribing side, with a bounded buffer per subscriber. */
   readonly listen: TopicListener;
+  /**
+   * Resolves once every topic is subscribed on Redis (at once in memory): from
+   * then on, nothing another instance publishes is missed.
+   */
+  readonly ready: Promise<void>;
   close(): Promise<void>;
 }
 
+/** Options of {@link createGatewayPubSub}. */
+export interface GatewayPubSubOptions {
+  /**
+   * Prefix of the Redis channel names, so that deployments sharing a Redis
+   * server (whose pub/sub ignores the database number) do not hear each other.
+   * @default 'ota-gateway:'
+   */
+  readonly channelPrefix?: string;
+}
+
+/** Longest wait for Redis to confirm a graceful QUIT before the connection is cut. */
+const REDIS_QUIT_TIMEOUT_MS = 2000;
+
 /**
  * In-memory pub/sub for one instance, or Redis-backed (`REDIS_URL`) so that a
- * subscriber on any instance gets what any instance recorded.
+ * subscriber on any instance gets what any instance recorded, once: every
+ * instance publishes what it committed to Redis only, and hears it back from
+ * there like everyone else.
+ *
+ * Over Redis, payloads travel as JSON (Dates become ISO strings; the DateTime
+ * scalar accepts both). Every topic's channel stays subscribed for the life of
+ * the pub/sub, so a first or a resumed subscriber never waits on a SUBSCRIBE
+ * round trip during which events would pass by unheard.
  */
-export function createGatewayPubSub(redisUrl: string | undefined): PubSubHandle {
+export function createGatewayPubSub(redisUrl: string | undefined, options: GatewayPubSubOptions = {}): PubSubHandle {
   let eventTarget: EventTarget;
   let close = async () => {};
+  let ready = Promise.resolve();
   if (redisUrl) {
+    const prefix = options.channelPrefix ?? 'ota-gateway:';
     const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    eventTarget = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
+    eventTarget = prefixed(createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget, prefix);
+    const topics = Object.values(TOPICS);
+    const keepSubscribed = () => undefined;
+    for (const topic of topics) eventTarget.addEventListener(topic, keepSubscribed);
+    // The event target subscribed these already; this answers once Redis has.
+    ready = subscribeClient.subscribe(...topics.map((topic) => prefix + topic)).then(() => undefined);
+    ready.catch(() => undefined);
     close = async () => {
-      publishClient.disconnect();
-      subscribeClient.disconnect();
+      // QUIT lets what was published reach Redis first; a Redis that is away gets cut off.
+      await Promise.all(
+        [publishClient, subscribeClient].map(async (client) => {
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, REDIS_QUIT_TIMEOUT_MS)));
+          await Promise.race([client.quit().catch(() => undefined), timeout]);
+          clearTimeout(timer);
+          client.disconnect();
+        }),
+      );
     };
   } else {
     eventTarget = new EventTarget();
   }
   const pubSub = createPubSub({ eventTarget: eventTarget as never }) as GatewayPubSub;
-  return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), close };
+  return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), ready, close };
+}
+
+/** An event target whose topic names carry `prefix` underneath (the Redis channel names). */
+function prefixed(target: EventTarget, prefix: string): EventTarget {
+  return {
+    addEventListener: (type, listener, options) => target.addEventListener(prefix + type, listener, options),
+    removeEventListener: (type, listener, options) => target.removeEventListener(prefix + type, listener, options),
+    dispatchEvent: (event) => target.dispatchEvent(new CustomEvent(prefix + event.type, { detail: (event as CustomEvent).detail })),
+  };
 }
 
 /** The recorder's bus, publishing to the GraphQL pub/sub. */
