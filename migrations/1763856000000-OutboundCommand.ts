@@ -14,7 +14,7 @@ export class OutboundCommand1763856000000 implements MigrationInterface {
 
     await queryRunner.query(`CREATE TABLE "outbound_command" (
       "id" varchar(36) PRIMARY KEY NOT NULL,
-      "task_id" varchar(36) NOT NULL REFERENCES "upgrade_task" ("id") ON DELETE CASCADE,
+      "task_id" varchar(36) NOT NULL,
       "gateway_sn" varchar(256) NOT NULL,
       "method" varchar(64) NOT NULL,
       "bid" varchar(128) NOT NULL,
@@ -26,7 +26,8 @@ export class OutboundCommand1763856000000 implements MigrationInterface {
       "status" varchar(16) NOT NULL,
       "next_attempt_at" ${ts} NOT NULL,
       "created_at" ${ts} NOT NULL,
-      "updated_at" ${ts} NOT NULL)`);
+      "updated_at" ${ts} NOT NULL,
+      CONSTRAINT "fk_outbound_command_task" FOREIGN KEY ("task_id") REFERENCES "upgrade_task" ("id") ON DELETE CASCADE)`);
     // The resend scan: status = 'PENDING' AND next_attempt_at <= now.
     await queryRunner.query(`CREATE INDEX "ix_outbound_command_due" ON "outbound_command" ("status", "next_attempt_at")`);
     // Reply correlation: the pending commands of the task a reply names by bid.

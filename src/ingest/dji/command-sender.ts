@@ -109,6 +109,12 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
    * Validates the request, stores the task (PENDING), its sub-tasks and the
    * command in one transaction, and publishes `ota_create` after the commit.
    * Returns the task without waiting for the dock.
+   *
+   * No ProgressEvent is written for the creation itself: the caller gets the
+   * task back, and the first event is the dock's reply (or the time-out). A
+   * PENDING observation stamped with the gateway's clock would also become the
+   * sub-tasks' `lastOccurredAt`, so a reply stamped by a dock whose clock lags
+   * would be judged stale and ignored.
    * @throws GraphQLError BAD_USER_INPUT naming each bad field; nothing is stored or sent then.
    */
   async start(request: FirmwareUpgradeRequest): Promise<UpgradeTask> {

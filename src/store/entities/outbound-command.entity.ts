@@ -1,5 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { jsonTransformer } from './columns';
+import type { UpgradeTask } from './upgrade-task.entity';
 
 /** Where a command sent to a device stands. */
 export enum OutboundCommandStatus {
@@ -33,6 +34,10 @@ export class OutboundCommand {
 
   @Column({ name: 'task_id', type: 'varchar', length: 36 })
   taskId: string;
+
+  @ManyToOne('UpgradeTask', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'task_id', foreignKeyConstraintName: 'fk_outbound_command_task' })
+  task?: UpgradeTask;
 
   /** The gateway (dock) the command goes to: `thing/product/{gatewaySn}/services`. */
   @Column({ name: 'gateway_sn', type: 'varchar', length: 256 })
