@@ -46,13 +46,16 @@ const plugin: FastifyPluginAsync<HuaweiWebhookOptions> = async (app, { recorder,
         return reply.code(400).send({ error: 'BAD_REQUEST', message: 'invalid push', fields: parsed.errors });
       }
       const { envelope } = parsed;
+      // Only the handled types name a series: any other notifyType is the sender's free text,
+      // and one series per distinct text would grow the registry without bound.
+      const type = envelope.content.kind === 'unhandled' ? 'unhandled' : envelope.channel;
       try {
         const result = await recorder.record(envelope);
-        metrics.webhookPushes.inc({ type: envelope.channel, outcome: result.outcome.toLowerCase() });
+        metrics.webhookPushes.inc({ type, outcome: result.outcome.toLowerCase() });
         return reply.code(200).type('text/plain').send('ok');
       } catch (error) {
-        request.log.error({ err: error, notifyType: envelope.channel }, 'push not stored');
-        metrics.webhookPushes.inc({ type: envelope.channel, outcome: 'unavailable' });
+        request.log.error({ err: storageError(error), notifyType: envelope.channel, bodyChars: raw.length }, 'push not stored');
+        metrics.webhookPushes.inc({ type, outcome: 'unavailable' });
         return reply
           .code(503)
           .header('retry-after', '5')
@@ -61,6 +64,17 @@ const plugin: FastifyPluginAsync<HuaweiWebhookOptions> = async (app, { recorder,
     });
   });
 };
+
+/**
+ * A storage error as logged: its kind, message, driver code and stack, but not
+ * the extras TypeORM attaches (`query`, `parameters`), since the parameters
+ * hold the whole push body, up to 1 MiB per re-push during an outage.
+ */
+function storageError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
+  const { code, driverError } = error as Error & { code?: unknown; driverError?: { code?: unknown } };
+  return { type: error.name, message: error.message, code: code ?? driverError?.code, stack: error.stack };
+}
 
 /** The Huawei push receiver as a Fastify plugin. */
 export const huaweiWebhookPlugin = fp(plugin, { name: 'huawei-webhook', fastify: '5.x' });
