@@ -13,6 +13,12 @@ export interface MqttConnectionOptions {
   readonly password?: string;
   /** Topic filters subscribed with QoS 1 on every (re)connection. */
   readonly subscriptions: readonly string[];
+  /**
+   * Keep the session at the broker across disconnections (`clean: false`).
+   * Defaults to true, unless a subscription is shared (`$share/…`); see
+   * {@link MqttConnection} for why shared subscriptions use clean sessions.
+   */
+  readonly persistentSession?: boolean;
   readonly onMessage: MessageHandler;
   readonly logger: Logger;
   /** First reconnect delay; doubles on each failure up to {@link maxReconnectMs}. @default 500 */
@@ -34,6 +40,18 @@ export interface MqttConnectionOptions {
  * order the messages came, as MQTT requires for QoS 1. When a handler fails
  * (storage is down), nothing after it is acknowledged: the connection is
  * dropped and re-established after a pause, and the broker redelivers.
+ *
+ * Shared subscriptions (several instances in one `$share/<group>/…`) use a
+ * clean session instead. A broker keeps round-robining messages to every
+ * session in the group, connected or not (Mosquitto does): with a persistent
+ * session, an instance that crashed or was scaled away would keep receiving,
+ * and holding back, its share of all traffic until a process with its client
+ * id returned. With a clean session it leaves the group when its connection
+ * ends, and the others get everything from then on. The price: the messages
+ * the broker had handed to it and that were not acknowledged yet are lost with
+ * the session (MQTT 5 says a broker SHOULD hand them to another member;
+ * Mosquitto 2 does not). A graceful {@link close} first unsubscribes, so none
+ * is lost on a normal shutdown.
  */
 export class MqttConnection {
   readonly client: MqttClient;
@@ -44,13 +62,15 @@ export class MqttConnection {
   private readonly minReconnectMs: number;
   private readonly maxReconnectMs: number;
   private closing = false;
+  private readonly persistentSession: boolean;
 
   constructor(private readonly options: MqttConnectionOptions) {
+    this.persistentSession = options.persistentSession ?? !options.subscriptions.some((topic) => topic.startsWith('$share/'));
     this.minReconnectMs = options.minReconnectMs ?? 500;
     this.maxReconnectMs = options.maxReconnectMs ?? 30_000;
     const clientOptions: IClientOptions = {
       clientId: options.clientId,
-      clean: false,
+      clean: !this.persistentSession,
       // 3.1.1: what every broker speaks (the embedded aedes has no MQTT 5).
       protocolVersion: 4,
       keepalive: 30,
@@ -112,10 +132,22 @@ export class MqttConnection {
     await this.client.publishAsync(topic, payload, { qos: 1 });
   }
 
-  /** Waits for held acknowledgements, then disconnects cleanly. */
+  /**
+   * Waits for held acknowledgements, then disconnects cleanly. A clean session
+   * first unsubscribes, so that the broker sends the group's next messages to
+   * the other instances rather than to a session about to end (a persistent
+   * session keeps its subscriptions: the broker queues for it while it is away).
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await this.ackChain.catch(() => undefined);
+    if (!this.persistentSession && this.client.connected) {
+      await this.client.unsubscribeAsync([...this.options.subscriptions]).catch(() => undefined);
+    }
+    // Messages that were already on their way when the broker took the unsubscription still get handled.
+    for (let chain = this.ackChain; ; chain = this.ackChain) {
+      await chain.catch(() => undefined);
+      if (chain === this.ackChain) break;
+    }
     await this.client.endAsync();
   }
 
