@@ -154,7 +154,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
         await client.end().catch(() => undefined);
       }
     },
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    // OTA_TEST_KEEP_DATABASES=1 keeps them for a look after a failure.
+    drop: async () => {
+      if (process.env.OTA_TEST_KEEP_DATABASES) process.stderr.write(`[test:services] kept database ${name}\n`);
+      else await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
   };
 }
 
