@@ -291,6 +291,29 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     expect(sub).toMatchObject({ status: UpgradeStatus.SUCCEEDED, percent: 100 });
   });
 
+  test('two instances sweeping stale sub-tasks at once time each one out once', async () => {
+    const [a, b] = open;
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const deviceId of ['s1', 's2', 's3']) {
+      await a.recorder.record(huaweiEnvelope({ operationId: 'pg-stale', deviceId, status: UpgradeStatus.IN_PROGRESS }, { receivedAt: old }));
+    }
+    const sweep = (inst: Instance) =>
+      inst.recorder.closeStaleSubTasks({ noNewsSince: new Date(Date.now() - 3600_000), limit: 100, describe: () => 'no news' });
+    const [fromA, fromB] = await Promise.all([sweep(a), sweep(b), sweep(a), sweep(b)]);
+    const mine = [...fromA, ...fromB].filter((m) => m.task.externalId === 'pg-stale');
+    expect(mine.length).toBeLessThanOrEqual(3);
+    const timedOut = await db.query<{ device_id: string; n: string }>(
+      `SELECT s.device_id, count(*) AS n FROM progress_event e JOIN upgrade_sub_task s ON s.id = e.sub_task_id
+        WHERE e.status = 'TIMED_OUT' GROUP BY s.device_id, s.id ORDER BY s.device_id`,
+    );
+    expect(timedOut.filter((r) => ['s1', 's2', 's3'].includes(r.device_id)).map((r) => [r.device_id, Number(r.n)])).toEqual([
+      ['s1', 1],
+      ['s2', 1],
+      ['s3', 1],
+    ]);
+    expect(timedOut.filter((r) => Number(r.n) > 1)).toEqual([]);
+  });
+
   test('two instances writing different tasks in parallel: progress event ids follow commit order', async () => {
     const [a, b] = open;
     const order: string[] = [];
