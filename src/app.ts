@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config';
@@ -12,6 +13,8 @@ import type { Metrics } from './server/metrics';
 /** What the HTTP app is built from: the composition root provides it. */
 export interface AppDependencies {
   readonly config: Config;
+  /** Fastify logs through a child of it (request logs with tokens masked). */
+  readonly logger: Logger;
   readonly schema: GraphQLSchema;
   readonly services: GraphQLServices;
   readonly recorder: Recorder;
@@ -27,19 +30,26 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&]*/gi, '$1***');
 }
 
-/** Fastify's options for the gateway: body limit, HTTPS, logging. */
-export function serverOptions(config: Config): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+/** Fastify's options for the gateway: body limit, HTTPS, logging through the gateway's logger. */
+export function serverOptions(config: Config, logger: Logger): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+  const httpLogger = logger.child(
+    { component: 'http' },
+    {
+      serializers: {
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: redactUrl(request.url),
+          remoteAddress: request.ip,
+        }),
+      },
+    },
+  );
   return {
     bodyLimit: 1024 * 1024,
     // Huawei re-pushes after 15 s without an answer; a request should never wait that long here.
     requestTimeout: 30_000,
     forceCloseConnections: 'idle',
-    logger: {
-      level: config.logLevel,
-      serializers: {
-        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
-      },
-    },
+    loggerInstance: httpLogger as unknown as FastifyBaseLogger,
     ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
   };
 }
@@ -50,7 +60,13 @@ export function serverOptions(config: Config): FastifyServerOptions & { https?: 
  * the composition root does, and tests may `inject()` without a port.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions(deps.config) as FastifyServerOptions);
+  const app = Fastify(serverOptions(deps.config, deps.logger) as FastifyServerOptions);
+  // Fastify's own 404 names the URL, query string included: never echo or log a token.
+  app.setNotFoundHandler((request, reply) => {
+    const url = redactUrl(request.url);
+    request.log.info({ method: request.method, url }, 'route not found');
+    return reply.code(404).send({ error: 'NOT_FOUND', message: `Route ${request.method}:${url.split('?')[0]} not found` });
+  });
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) {

@@ -54,7 +54,10 @@ const EnvSchema = z.object({
   MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ota-gateway'),
   REDIS_URL: redisUrl,
   API_TOKEN: optionalString,
-  WEBHOOK_TOKEN: optionalString,
+  // It travels in the callback URL: URL-safe characters only, so it needs no encoding there.
+  WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9._~-]{8,256}$/.test(v), {
+    message: 'must be 8 to 256 URL-safe characters (letters, digits, . _ ~ -), e.g. from `openssl rand -hex 32`',
+  }),
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

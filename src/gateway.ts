@@ -157,6 +157,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,
+      logger,
       schema,
       services,
       recorder,

@@ -54,3 +54,8 @@ test('every bad variable is named at once, and secrets are never echoed', () => 
     expect((error as Error).message).not.toMatch(/hunter2|secret/);
   }
 });
+
+test('WEBHOOK_TOKEN must be URL-safe: it travels in the callback URL', () => {
+  expect(() => loadConfig({ WEBHOOK_TOKEN: 'abc+def/ghi=' })).toThrow(/WEBHOOK_TOKEN must be 8 to 256 URL-safe characters/);
+  expect(loadConfig({ WEBHOOK_TOKEN: 'a1b2c3d4e5f6-._~' }).webhookToken).toBe('a1b2c3d4e5f6-._~');
+});
