@@ -213,14 +213,17 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
     const now = this.deps.clock.now();
     const { seen, timedOut } = await this.deps.queue.submit(async (tx) => {
       const nextAttemptAt = tx.connection.getMetadata(OutboundCommand).findColumnWithPropertyName('nextAttemptAt')!;
-      const due = await tx
+      const query = tx
         .getRepository(OutboundCommand)
         .createQueryBuilder('c')
         .where('c.status = :pending', { pending: OutboundCommandStatus.PENDING })
         .andWhere('c.next_attempt_at <= :now', { now: tx.connection.driver.preparePersistentValue(now, nextAttemptAt) })
         .orderBy('c.next_attempt_at', 'ASC')
-        .limit(SCAN_BATCH)
-        .getMany();
+        .limit(SCAN_BATCH);
+      // PostgreSQL: rows another instance is claiming are skipped rather than waited for
+      // (SQLite has one writer anyway). The conditional UPDATEs below stay the guarantee.
+      if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const due = await query.getMany();
       if (due.length === 0) return { result: { seen: 0, timedOut: [] as OutboundCommand[] } };
 
       const tasks = await tx.find(UpgradeTask, { where: { id: In(due.map((c) => c.taskId)) }, select: { id: true, status: true } });
