@@ -51,7 +51,12 @@ const EnvSchema = z.object({
   MQTT_CLIENT_ID: z.string().min(1).max(64).default('ota-gateway'),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
-  MQTT_SHARED_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('ota-gateway'),
+  // Set but empty: no shared subscription (one instance on an external broker, persistent session).
+  MQTT_SHARED_GROUP: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+    .default('ota-gateway')
+    .transform((v) => (v === '' ? null : v)),
   REDIS_URL: redisUrl,
   API_TOKEN: optionalString,
   // It travels in the callback URL: URL-safe characters only, so it needs no encoding there.
@@ -82,7 +87,8 @@ export interface Config {
   readonly mqttClientId: string;
   readonly mqttUsername: string | undefined;
   readonly mqttPassword: string | undefined;
-  readonly mqttSharedGroup: string;
+  /** With `mqttUrl`: the shared-subscription group; null when sharing is off. */
+  readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
   readonly apiToken: string | undefined;
   readonly webhookToken: string | undefined;

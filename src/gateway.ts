@@ -112,7 +112,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     // With an external broker several instances share the work: each message goes to one of them.
-    const subscriptions = config.mqttUrl
+    // (Shared subscriptions use a clean session; with MQTT_SHARED_GROUP='' a single instance
+    // keeps a persistent one, so a crash loses nothing unacknowledged. See MqttConnection.)
+    const subscriptions = config.mqttUrl && config.mqttSharedGroup
       ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
       : [...DJI_SUBSCRIPTIONS];
     // The handler replies through the connection it is handed to; it only publishes once messages flow.

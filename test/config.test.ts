@@ -59,3 +59,9 @@ test('WEBHOOK_TOKEN must be URL-safe: it travels in the callback URL', () => {
   expect(() => loadConfig({ WEBHOOK_TOKEN: 'abc+def/ghi=' })).toThrow(/WEBHOOK_TOKEN must be 8 to 256 URL-safe characters/);
   expect(loadConfig({ WEBHOOK_TOKEN: 'a1b2c3d4e5f6-._~' }).webhookToken).toBe('a1b2c3d4e5f6-._~');
 });
+
+test('MQTT_SHARED_GROUP set but empty turns shared subscriptions off', () => {
+  expect(loadConfig({ MQTT_SHARED_GROUP: '' }).mqttSharedGroup).toBeNull();
+  expect(loadConfig({ MQTT_SHARED_GROUP: 'fleet-1' }).mqttSharedGroup).toBe('fleet-1');
+  expect(() => loadConfig({ MQTT_SHARED_GROUP: 'a/b' })).toThrow(/MQTT_SHARED_GROUP letters, digits, _ and - only/);
+});
