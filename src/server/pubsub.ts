@@ -87,6 +87,8 @@ export interface PubSubHandle {
    * then on, nothing another instance publishes is missed.
    */
   readonly ready: Promise<void>;
+  /** False while a Redis connection is down (events then reach no subscriber of this instance): for readiness. */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -118,6 +120,7 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
   let eventTarget: EventTarget;
   let close = async () => {};
   let ready = Promise.resolve();
+  let connected = () => true;
   if (redisUrl) {
     const prefix = options.channelPrefix ?? 'ota-gateway:';
     const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -129,6 +132,7 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
     // The event target subscribed these already; this answers once Redis has.
     ready = subscribeClient.subscribe(...topics.map((topic) => prefix + topic)).then(() => undefined);
     ready.catch(() => undefined);
+    connected = () => publishClient.status === 'ready' && subscribeClient.status === 'ready';
     close = async () => {
       // QUIT lets what was published reach Redis first; a Redis that is away gets cut off.
       await Promise.all(
@@ -145,7 +149,7 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
     eventTarget = new EventTarget();
   }
   const pubSub = createPubSub({ eventTarget: eventTarget as never }) as GatewayPubSub;
-  return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), ready, close };
+  return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), ready, connected, close };
 }
 
 /** An event target whose topic names carry `prefix` underneath (the Redis channel names). */

@@ -30,6 +30,9 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
 /** How long SQLite waits for a lock before a write fails with SQLITE_BUSY. */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/** How long PostgreSQL lets a gateway session idle inside an open transaction before ending it. */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
+
 /** Builds (without connecting) the TypeORM data source for a location. */
 export function createDataSource(location: DatabaseLocation): DataSource {
   const common = {
@@ -51,7 +54,14 @@ export function createDataSource(location: DatabaseLocation): DataSource {
       // All pending migrations commit together or not at all. (TypeORM takes no
       // lock of its own: `openDatabase` serialises instances that start together.)
       migrationsTransactionMode: 'all',
-      extra: { max: 10 },
+      extra: {
+        max: 10,
+        // A session that sits inside a transaction doing nothing (its instance
+        // frozen or cut off mid-batch) is ended by the server after this, which
+        // releases the writer lock every other instance waits for (see WriteQueue).
+        // Batches never idle that long. A DATABASE_URL `options` parameter takes precedence.
+        options: `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
+      },
     };
   }
   return new DataSource(options);
