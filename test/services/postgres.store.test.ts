@@ -94,6 +94,12 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     expect(runs.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
+  test('a session left idle inside a transaction is ended by the server (it would hold the writer lock)', async () => {
+    const [a] = open;
+    const [row] = await a.dataSource.query('SHOW idle_in_transaction_session_timeout');
+    expect(row.idle_in_transaction_session_timeout).toBe('30s');
+  });
+
   test('the schema uses jsonb, timestamptz, bigint and boolean', async () => {
     const columns = await db.query<{ table_name: string; column_name: string; data_type: string }>(
       `SELECT table_name, column_name, data_type FROM information_schema.columns

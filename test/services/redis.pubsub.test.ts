@@ -31,6 +31,7 @@ describeWith(['redis'])('Redis pub/sub', () => {
     const prefix = `ota-test-${runId()}:`;
     const handle = open(prefix);
     await handle.ready;
+    expect(handle.connected()).toBe(true);
     const probe = new Redis(SERVICE_URLS.redis);
     try {
       const channels = await probe.pubsub('CHANNELS', `${prefix}*`);
