@@ -1,4 +1,5 @@
 import { ShadowStatus, UpgradeSource, UpgradeStatus, type InboundEnvelope } from '../../src/domain';
+import { HUAWEI_CALLBACK_PATH } from '../../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from '../support/gateway';
 import { djiEnvelope, huaweiEnvelope } from '../support/observations';
 import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
@@ -110,6 +111,29 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
       after = result.data.upgradeTasks.pageInfo.endCursor;
     }
     expect(seen).toEqual([4, 3, 2, 1, 0].map((i) => `page-${run}-${i}`));
+  });
+
+  test('the same Huawei push sent to both instances at once is recorded once; every copy is answered 200', async () => {
+    const body = JSON.stringify({
+      notifyType: 'fwUpgradeStateChangeNotify',
+      deviceId: `hw-${run}`,
+      appId: 'app-1',
+      operationId: `push-${run}`,
+      subOperationId: `push-${run}-sub`,
+      step: '3',
+      stepDesc: 'updating',
+    });
+    const post = (gateway: TestGateway) =>
+      fetch(`${gateway.url}${HUAWEI_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => post(i % 2 ? a : b)));
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+    const rows = await db.query<{ outcome: string }>(`SELECT outcome FROM inbound_message WHERE payload = $1`, [body]);
+    expect(rows.map((r) => r.outcome).sort()).toEqual(['RECORDED', ...Array(9).fill('DUPLICATE')].sort());
+    const events = await db.query(
+      `SELECT e.id FROM progress_event e JOIN upgrade_task t ON t.id = e.task_id WHERE t.external_id = $1`,
+      [`push-${run}`],
+    );
+    expect(events).toHaveLength(1);
   });
 
   test('shadow events with properties, through either instance', async () => {
