@@ -126,7 +126,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       password: config.mqttPassword,
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
-      onMessage: djiMessageHandler({ recorder, publish, metrics, logger: logger.child({ component: 'dji' }) }),
+      onMessage: djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) }),
     });
     stops.push(() => connection.close());
     await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);

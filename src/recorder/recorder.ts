@@ -106,6 +106,21 @@ export class Recorder {
   }
 
   /**
+   * Applies an observation of the gateway's own inside a unit the caller is
+   * already running, so that it commits (or not) with the caller's other
+   * writes. The caller publishes the returned messages with
+   * {@link publishProgress} from its `afterCommit`.
+   */
+  async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
+    return (await this.applyUpgrade(tx, observation, at)).messages;
+  }
+
+  /** Publishes committed progress messages (see {@link applyOwnObservationIn}). */
+  publishProgress(messages: readonly UpgradeProgressMessage[]): void {
+    for (const message of messages) this.bus.publishProgress(message);
+  }
+
+  /**
    * The stale sweeper's write. In one unit: finds up to `limit` sub-tasks that
    * are stale as of `noNewsSince` (see {@link isStale}), oldest news first, and
    * records for each a TIMED_OUT observation of the gateway's own, with

@@ -5,6 +5,7 @@ import { UpgradeKind, UpgradeSource, UpgradeStatus, type UpgradeObservation } fr
 import type { FirmwareUpgradeRequest, FirmwareUpgradeStarter } from '../../graphql/context';
 import { badUserInput } from '../../graphql/errors';
 import type { Clock } from '../../recorder/clock';
+import type { UpgradeProgressMessage } from '../../recorder/event-bus';
 import type { Recorder, ReplyCorrelator } from '../../recorder/recorder';
 import type { WriteQueue } from '../../recorder/write-queue';
 import { OutboundCommand, OutboundCommandStatus, UpgradeSubTask, UpgradeTask } from '../../store/entities';
@@ -204,14 +205,15 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
   }
 
   /**
-   * One scan: claims the due commands in one writer unit, publishes the
-   * claimed resends after its commit, then records the time-outs.
+   * One scan: claims the due commands in one writer unit, which also records
+   * the time-outs (so a command is never TIMED_OUT without its sub-tasks), and
+   * publishes the claimed resends and the time-outs after its commit.
    * @returns how many due commands it read.
    */
   private async scanOnce(): Promise<number> {
     if (!this.connected()) return 0;
     const now = this.deps.clock.now();
-    const { seen, timedOut } = await this.deps.queue.submit(async (tx) => {
+    const { seen } = await this.deps.queue.submit(async (tx) => {
       const nextAttemptAt = tx.connection.getMetadata(OutboundCommand).findColumnWithPropertyName('nextAttemptAt')!;
       const query = tx
         .getRepository(OutboundCommand)
@@ -224,7 +226,7 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
       // (SQLite has one writer anyway). The conditional UPDATEs below stay the guarantee.
       if (tx.connection.options.type === 'postgres') query.setLock('pessimistic_write').setOnLocked('skip_locked');
       const due = await query.getMany();
-      if (due.length === 0) return { result: { seen: 0, timedOut: [] as OutboundCommand[] } };
+      if (due.length === 0) return { result: { seen: 0 } };
 
       const tasks = await tx.find(UpgradeTask, { where: { id: In(due.map((c) => c.taskId)) }, select: { id: true, status: true } });
       const taskStatus = new Map(tasks.map((t) => [t.id, t.status]));
@@ -263,38 +265,20 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         } as never);
         if (claimed.affected === 1) sends.push(send);
       }
+      const timeouts: UpgradeProgressMessage[] = [];
+      for (const command of timedOut) {
+        this.deps.logger.warn({ gatewaySn: command.gatewaySn, bid: command.bid, tids: command.tids }, `no services_reply to ${command.method}; timed out`);
+        timeouts.push(...(await this.deps.recorder.applyOwnObservationIn(tx, timeoutObservation(command, now), now)));
+      }
       return {
-        result: { seen: due.length, timedOut },
+        result: { seen: due.length },
         afterCommit: () => {
           for (const send of sends) this.publish(send);
+          this.deps.recorder.publishProgress(timeouts);
         },
       };
     });
-
-    // Separate units (the recorder's own), committed together: a crash right
-    // between the claim and these leaves the sub-tasks to the stale sweeper.
-    await Promise.all(timedOut.map((command) => this.recordTimeout(command, now)));
     return seen;
-  }
-
-  private async recordTimeout(command: OutboundCommand, at: Date): Promise<void> {
-    const sends = `${command.attempts} send${command.attempts === 1 ? '' : 's'}`;
-    this.deps.logger.warn({ gatewaySn: command.gatewaySn, bid: command.bid, tids: command.tids }, `no services_reply to ${command.method}; timed out`);
-    const observation: UpgradeObservation = {
-      type: 'upgrade',
-      source: UpgradeSource.DJI,
-      kind: UpgradeKind.FIRMWARE,
-      task: { externalId: command.bid, gatewaySn: command.gatewaySn },
-      target: { kind: 'allDevices', fallbackDeviceId: command.gatewaySn },
-      status: UpgradeStatus.TIMED_OUT,
-      occurredAt: at,
-      statusDesc: `no services_reply to ${command.method} after ${sends}`,
-    };
-    try {
-      await this.deps.recorder.recordOwnObservation(observation, at);
-    } catch (error) {
-      this.deps.logger.error({ err: error, bid: command.bid }, 'could not record the ota_create time-out');
-    }
   }
 
   /** Builds one send (throws TypeError when the devices would not pass validation). */
@@ -345,4 +329,19 @@ function newSubTask(taskId: string, device: OtaCreateDevice, now: Date): Upgrade
     createdAt: now,
     updatedAt: now,
   } satisfies Omit<UpgradeSubTask, 'task'>);
+}
+
+/** What the gateway observes when a command got no reply after its last send: TIMED_OUT for every device of the task. */
+function timeoutObservation(command: OutboundCommand, at: Date): UpgradeObservation {
+  const sends = `${command.attempts} send${command.attempts === 1 ? '' : 's'}`;
+  return {
+    type: 'upgrade',
+    source: UpgradeSource.DJI,
+    kind: UpgradeKind.FIRMWARE,
+    task: { externalId: command.bid, gatewaySn: command.gatewaySn },
+    target: { kind: 'allDevices', fallbackDeviceId: command.gatewaySn },
+    status: UpgradeStatus.TIMED_OUT,
+    occurredAt: at,
+    statusDesc: `no services_reply to ${command.method} after ${sends}`,
+  };
 }
