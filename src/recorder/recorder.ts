@@ -21,6 +21,7 @@ import {
   ProgressEvent,
   ShadowEvent,
   UpgradeSubTask,
+  newSubTask,
   UpgradeTask,
 } from '../store/entities';
 import { type Clock, systemClock } from './clock';
@@ -411,33 +412,7 @@ class SubTaskRow extends UpgradeSubTask {
   }
 
   static fresh(taskId: string, deviceId: string, externalId: string | null, at: Date): SubTaskRow {
-    return Object.assign(new SubTaskRow(), {
-      id: randomUUID(),
-      taskId,
-      deviceId,
-      externalId,
-      status: UpgradeStatus.PENDING,
-      vendorStatus: null,
-      subStatus: null,
-      step: null,
-      percent: null,
-      sourceVersion: null,
-      currentVersion: null,
-      targetVersion: null,
-      statusDesc: null,
-      errorCode: null,
-      upgradeTime: null,
-      fileName: null,
-      fileUrl: null,
-      fileSize: null,
-      md5: null,
-      firmwareUpgradeType: null,
-      lastOccurredAt: null,
-      lastObservedAt: at,
-      closedByStaleSweep: false,
-      createdAt: at,
-      updatedAt: at,
-    } satisfies Omit<UpgradeSubTask, 'task'>);
+    return Object.assign(new SubTaskRow(), newSubTask(taskId, deviceId, at, { externalId }));
   }
 
   /** The columns to write. */

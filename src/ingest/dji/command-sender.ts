@@ -8,7 +8,7 @@ import type { Clock } from '../../recorder/clock';
 import type { UpgradeProgressMessage } from '../../recorder/event-bus';
 import type { Recorder, ReplyCorrelator } from '../../recorder/recorder';
 import type { WriteQueue } from '../../recorder/write-queue';
-import { OutboundCommand, OutboundCommandStatus, UpgradeSubTask, UpgradeTask } from '../../store/entities';
+import { OutboundCommand, OutboundCommandStatus, UpgradeSubTask, newSubTask, UpgradeTask } from '../../store/entities';
 import { OTA_CREATE_METHOD, buildOtaCreate, servicesTopic, validateFirmwareUpgradeInput, type OtaCreateDevice } from './protocol';
 
 /** What the DJI command sender needs. */
@@ -142,7 +142,10 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         updatedAt: now,
       });
       await tx.insert(UpgradeTask, task);
-      for (const device of devices) await tx.insert(UpgradeSubTask, newSubTask(task.id, device, now));
+      for (const device of devices) {
+        const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
+        await tx.insert(UpgradeSubTask, newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }));
+      }
       const command: OutboundCommand = {
         id: randomUUID(),
         taskId: task.id,
@@ -300,36 +303,6 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
   }
 }
 
-/** A sub-task for one device of a new `ota_create`, with the package it gets. */
-function newSubTask(taskId: string, device: OtaCreateDevice, now: Date): UpgradeSubTask {
-  return Object.assign(new UpgradeSubTask(), {
-    id: randomUUID(),
-    taskId,
-    deviceId: device.sn,
-    externalId: null,
-    status: UpgradeStatus.PENDING,
-    vendorStatus: null,
-    subStatus: null,
-    step: null,
-    percent: null,
-    sourceVersion: null,
-    currentVersion: null,
-    targetVersion: device.productVersion,
-    statusDesc: null,
-    errorCode: null,
-    upgradeTime: null,
-    fileName: device.fileName,
-    fileUrl: device.fileUrl,
-    fileSize: device.fileSize,
-    md5: device.md5,
-    firmwareUpgradeType: device.firmwareUpgradeType,
-    lastOccurredAt: null,
-    lastObservedAt: now,
-    closedByStaleSweep: false,
-    createdAt: now,
-    updatedAt: now,
-  } satisfies Omit<UpgradeSubTask, 'task'>);
-}
 
 /** What the gateway observes when a command got no reply after its last send: TIMED_OUT for every device of the task. */
 function timeoutObservation(command: OutboundCommand, at: Date): UpgradeObservation {

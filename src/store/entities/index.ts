@@ -9,7 +9,7 @@ export { InboundMessage, InboundOutcome } from './inbound-message.entity';
 export { OutboundCommand, OutboundCommandStatus } from './outbound-command.entity';
 export { ProgressEvent } from './progress-event.entity';
 export { ShadowEvent } from './shadow-event.entity';
-export { UpgradeSubTask } from './upgrade-sub-task.entity';
+export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
 
 /** Every entity, for the data source. */

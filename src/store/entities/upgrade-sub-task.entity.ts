@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { FirmwareUpgradeType, UpgradeStatus } from '../../domain';
 import { bigintTransformer } from './columns';
@@ -94,4 +95,44 @@ export class UpgradeSubTask {
 
   @Column({ name: 'updated_at', type: Date })
   updatedAt: Date;
+}
+
+/**
+ * A new sub-task: PENDING, nothing reported yet, first heard of `at`. `known`
+ * sets what the creator already knows (Huawei's subOperationId, the DJI package).
+ */
+export function newSubTask(
+  taskId: string,
+  deviceId: string,
+  at: Date,
+  known: Partial<Omit<UpgradeSubTask, 'id' | 'taskId' | 'deviceId' | 'task'>> = {},
+): UpgradeSubTask {
+  const fresh: Omit<UpgradeSubTask, 'task'> = {
+    id: randomUUID(),
+    taskId,
+    deviceId,
+    externalId: null,
+    status: UpgradeStatus.PENDING,
+    vendorStatus: null,
+    subStatus: null,
+    step: null,
+    percent: null,
+    sourceVersion: null,
+    currentVersion: null,
+    targetVersion: null,
+    statusDesc: null,
+    errorCode: null,
+    upgradeTime: null,
+    fileName: null,
+    fileUrl: null,
+    fileSize: null,
+    md5: null,
+    firmwareUpgradeType: null,
+    lastOccurredAt: null,
+    lastObservedAt: at,
+    closedByStaleSweep: false,
+    createdAt: at,
+    updatedAt: at,
+  };
+  return Object.assign(new UpgradeSubTask(), fresh, known);
 }
