@@ -7,7 +7,9 @@
  * TEST_REDIS_URL and TEST_MQTT_URL; the defaults are the local ones. The global
  * setup probes them (under CI=true an unreachable one fails the run; otherwise
  * the suites that need it are skipped, with a message) and builds `dist/` for
- * the suites that spawn gateway processes.
+ * the suites that spawn gateway processes (their logs: a temporary folder,
+ * quoted in failure messages). OTA_TEST_KEEP_DATABASES=1 keeps the databases
+ * and the logs for a look afterwards.
  * @type {import('jest').Config}
  */
 module.exports = {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { collect, eventually } from '../support/gateway';
 import { Dock, type Received } from '../fixtures/dji/dock';
 import { GatewayProcess, logDirectory } from './support/processes';
@@ -98,6 +99,17 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await new Promise((r) => setTimeout(r, 100));
   }
 
+  /** Runs a test body; a failure carries the end of both processes' logs. */
+  const withLogs = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      const tails = [a, b].filter(Boolean).map((g) => `--- ${g.name} (${g.logFile}) ---\n${g.tail(30)}`);
+      if (error instanceof Error) error.message += `\n\n${tails.join('\n')}`;
+      throw error;
+    }
+  };
+
   beforeAll(async () => {
     db = await createTestDatabase();
     // Started together on an empty database: one of them migrates, the other waits.
@@ -113,9 +125,10 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await dock?.close().catch(() => undefined);
     await Promise.all([a?.stop(), b?.stop()]);
     await db?.drop();
+    if (!process.env.OTA_TEST_KEEP_DATABASES) rmSync(logs, { recursive: true, force: true });
   }, 30_000);
 
-  test('every event is handled by one instance, stored once, answered once, and delivered once to every subscriber', async () => {
+  test('every event is handled by one instance, stored once, answered once, and delivered once to every subscriber', withLogs(async () => {
     const bid = `bid-${run}-1`;
     const events = Array.from({ length: 20 }, (_, i) => progress(bid, (i + 1) * 4));
     for (const event of events) await dock.event(event);
@@ -146,9 +159,9 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(handled[0]).toBeGreaterThan(0);
     expect(handled[1]).toBeGreaterThan(0);
     expect(handled[0] + handled[1]).toBe(20);
-  });
+  }));
 
-  test('the same event delivered again, to either instance, is a DUPLICATE: stored once, answered each time', async () => {
+  test('the same event delivered again, to either instance, is a DUPLICATE: stored once, answered each time', withLogs(async () => {
     const event = progress(`bid-${run}-1`, 90);
     const before = onB.received.length;
     for (let i = 0; i < 4; i++) await dock.event(event);
@@ -160,9 +173,9 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(rows.map((r) => r.outcome).sort()).toEqual(['DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'RECORDED']);
     expect(onB.received.length).toBe(before + 1);
     expect(repliesTo(event.tid)).toHaveLength(4);
-  });
+  }));
 
-  test('ota_create goes out once per send; a services_reply is correlated by whichever instance receives it', async () => {
+  test('ota_create goes out once per send; a services_reply is correlated by whichever instance receives it', withLogs(async () => {
     const bids: string[] = [];
     for (let i = 0; i < 4; i++) bids.push(await createUpgrade(a));
     await eventually(() => bids.every((bid) => otaCreatesOf(bid).length >= 1), 10_000, 'an ota_create per upgrade');
@@ -175,9 +188,9 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(replies.map((r) => r.outcome)).toEqual(['RECORDED', 'RECORDED', 'RECORDED', 'RECORDED']);
     // All four were sent by A; the broker handed some of the replies to B, which found the command in the database.
     expect(await b.metric('ota_mqtt_messages_total', { method: 'ota_create', outcome: 'recorded' })).toBeGreaterThan(0);
-  });
+  }));
 
-  test('an unanswered ota_create is resent once per reply window, by one of the instances', async () => {
+  test('an unanswered ota_create is resent once per reply window, by one of the instances', withLogs(async () => {
     const bid = await createUpgrade(b);
     const [first] = await (async () => {
       await eventually(() => otaCreatesOf(bid).length >= 1, 10_000, 'the first ota_create');
@@ -192,9 +205,9 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await eventually(async () => (await commandStatus(bid)) === 'ANSWERED', 10_000, 'the command answered');
     await new Promise((r) => setTimeout(r, 2 * REPLY_TIMEOUT_MS + 500));
     expect(otaCreatesOf(bid)).toHaveLength(2);
-  });
+  }));
 
-  test('after one instance is killed, the other records and delivers what follows, and takes over its resends', async () => {
+  test('after one instance is killed, the other records and delivers what follows, and takes over its resends', withLogs(async () => {
     const bid = await createUpgrade(a);
     await eventually(() => otaCreatesOf(bid).length >= 1, 10_000, 'the first ota_create');
     expect(await a.kill('SIGKILL')).toBeNull();
@@ -214,9 +227,9 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await dock.replyTo(otaCreatesOf(bid)[1]);
     await eventually(async () => (await commandStatus(bid)) === 'ANSWERED', 10_000, 'the command answered');
     expect((await fetch(`${b.url}/readyz`)).status).toBe(200);
-  });
+  }));
 
-  test('a restarted instance rejoins the group; stopping another one cleanly in mid-stream loses nothing', async () => {
+  test('a restarted instance rejoins the group; stopping another one cleanly in mid-stream loses nothing', withLogs(async () => {
     a = await GatewayProcess.start('a2', logs, env('a'));
     await a.waitReady();
     const onA2 = collect<any>(a.ws(), PROGRESS, { gatewaySn: sn });
@@ -238,5 +251,5 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(new Set(onA2.received.map((m) => m.upgradeProgress.event.id)).size).toBe(40);
     // The restarted instance handled its share: the group has no dead member holding messages back.
     expect(await a.metric('ota_mqtt_messages_total', { method: 'ota_progress' })).toBeGreaterThan(0);
-  });
+  }));
 });
