@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs, USAGE, UsageError, type BenchOptions, type ScenarioName } from './lib/args';
 import { cleanupAll, installCleanupHooks } from './lib/cleanup';
-import { loadAverage, machineInfo } from './lib/machine';
+import { cpuAccount, loadAverage, machineInfo } from './lib/machine';
 import { REPO_ROOT } from './lib/proc';
 import { formatTable, row, type Row } from './lib/report';
 import type { ScenarioContext } from './scenarios/context';
@@ -26,6 +26,9 @@ const TARGETS = {
   dashboardAtEvents: 100_000,
   rssMb: 250,
 };
+
+/** Above this share of the machine's CPU taken by other processes, a scenario's figures are flagged as noisy. */
+const NOISY_SHARE = 0.1;
 
 interface Results {
   mqtt?: MqttIngestResult;
@@ -66,8 +69,11 @@ async function main(): Promise<number> {
 
   const results: Results = {};
   const errors: Partial<Record<ScenarioName, string>> = {};
-  /** 1-minute load average when each scenario started and ended: other work on the machine skews the figures. */
-  const load: Partial<Record<ScenarioName, { before: number; after: number }>> = {};
+  /**
+   * Per scenario: the 1-minute load average when it started and ended, and the
+   * share of the machine's CPU that other processes took meanwhile (noise).
+   */
+  const load: Partial<Record<ScenarioName, { before: number; after: number; otherCpuShare: number | null }>> = {};
   const scenarios: Record<ScenarioName, () => Promise<void>> = {
     mqtt: async () => void (results.mqtt = await mqttIngest(ctx)),
     webhook: async () => void (results.webhook = await webhookIngest(ctx)),
@@ -76,26 +82,36 @@ async function main(): Promise<number> {
   };
   for (const name of options.only) {
     const before = loadAverage();
-    if (before > machine.cores) ctx.log(`warning: load average ${before.toFixed(1)} on ${machine.cores} cores: other work is running, figures will be noisy`);
+    const cpuBefore = cpuAccount();
+    const wallBefore = Date.now();
     try {
       await scenarios[name]();
     } catch (error) {
       errors[name] = (error as Error).stack ?? String(error);
       ctx.log(`${name} FAILED: ${(error as Error).message}`);
     }
-    load[name] = { before, after: loadAverage() };
     // Whatever a failed scenario left running is stopped before the next starts.
     await cleanupAll();
+    const cpuAfter = cpuAccount();
+    const capacity = ((Date.now() - wallBefore) / 1000) * machine.cores;
+    const otherCpuShare =
+      cpuBefore && cpuAfter
+        ? Math.max(0, cpuAfter.machineSeconds - cpuBefore.machineSeconds - (cpuAfter.oursSeconds - cpuBefore.oursSeconds)) / capacity
+        : null;
+    load[name] = { before, after: loadAverage(), otherCpuShare };
+    if (otherCpuShare !== null && otherCpuShare > NOISY_SHARE) {
+      ctx.log(`warning: other processes took ${Math.round(otherCpuShare * 100)}% of the CPU during ${name}: its figures are noisy`);
+    }
   }
 
   const rows = tableRows(options, results, errors);
   const notes = noteLines(results);
-  const busiest = Math.max(...Object.values(load).map((l) => Math.max(l.before, l.after)));
+  const noisiest = Math.max(0, ...Object.values(load).map((l) => l.otherCpuShare ?? 0));
   notes.push(
-    `Load average (1 min) before/after each scenario: ${Object.entries(load)
-      .map(([name, l]) => `${name} ${l.before.toFixed(1)}/${l.after.toFixed(1)}`)
+    `CPU taken by other processes during each scenario (share of all cores): ${Object.entries(load)
+      .map(([name, l]) => `${name} ${l.otherCpuShare === null ? '?' : `${Math.round(l.otherCpuShare * 100)}%`}`)
       .join(', ')}` +
-      (busiest > machine.cores ? ` — above ${machine.cores} cores: other work was running, figures are noisy.` : '.'),
+      (noisiest > NOISY_SHARE ? ' — other work was running: figures are noisy, run again on a quiet machine.' : ' (quiet machine).'),
   );
   const finished = Date.now();
   const header = [
@@ -216,10 +232,11 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
 function noteLines(r: Results): string[] {
   const notes: string[] = [];
   const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(1));
+  const f2 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '?' : n.toFixed(2));
   if (r.mqtt) {
     const g = r.mqtt.gateway;
     notes.push(
-      `MQTT ingest: the broker acknowledged every publish after ${f1(g.publishSeconds)} s (bare: ${f1(r.mqtt.baseline.publishSeconds)} s); ` +
+      `MQTT ingest: the broker acknowledged every publish after ${f2(g.publishSeconds)} s (bare: ${f2(r.mqtt.baseline.publishSeconds)} s); ` +
         `the writer committed ${g.writer.batches} batches (mean ${f1(g.writer.meanBatch)} messages) and was inside a batch ` +
         `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
         `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare broker CPU ${f1(r.mqtt.baseline.serverCpuSeconds)} s; ` +
@@ -236,10 +253,11 @@ function noteLines(r: Results): string[] {
   }
   if (r.fanout) {
     const f = r.fanout;
+    const b = f.gateway.breakdownMs;
     notes.push(
-      `Fan-out: payload ${f.payloadBytes} bytes; gateway p50/p99 ${f1(f.gateway.latencyMs.p50)}/${f1(f.gateway.latencyMs.p99)} ms includes the MQTT hop, ` +
-        `the commit (fsync) and GraphQL execution per subscriber; opening ${f.subscribers} subscriptions took ${f1(f.gateway.setupSeconds)} s; ` +
-        `RSS after the rounds ${f1(f.gateway.rssMbAfterRounds)} MB.`,
+      `Fan-out: payload ${f.payloadBytes} bytes; a round's median path: publish → gateway got the MQTT message ${f1(b?.mqttHop)} ms → ` +
+        `first subscriber got the event (commit, publication, first execution) ${f1(b?.toFirstReceipt)} ms → last subscriber ${f1(b?.firstToLast)} ms ` +
+        `(baseline first → last ${f1(f.baseline.lastReceiptMs.p50)} ms from the trigger); opening ${f.subscribers} subscriptions took ${f1(f.gateway.setupSeconds)} s.`,
     );
   }
   if (r.query) {

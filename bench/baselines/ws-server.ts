@@ -1,31 +1,50 @@
 /**
- * Baseline of scenario 3: a bare `ws` server in its own process. Every socket
- * is a subscriber except those that send a control message:
- * `{"type":"payload","data":"…"}` sets the text to fan out, and
- * `{"type":"trigger"}` sends it to every subscriber at once. Tells the bench
- * its port over IPC.
+ * Baseline of scenario 3: a bare `ws` server in its own process that speaks
+ * just enough of the graphql-transport-ws protocol for a graphql-ws client
+ * (connection_init → connection_ack, subscribe → remembered), so the bench
+ * uses the same client for the gateway and for this baseline, but executes
+ * nothing: it sends a fixed payload.
+ *
+ * A control socket (no subprotocol) sends `{"type":"bench_payload","data":…}`
+ * to set the ExecutionResult JSON to fan out, and `{"type":"bench_trigger"}`
+ * to send it, as a `next` message, to every subscription at once. Tells the
+ * bench its port over IPC.
  */
-import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const http = createHttpServer();
-const wss = new WebSocketServer({ server: http, path: '/fanout' });
-const subscribers = new Set<WebSocket>();
+const wss = new WebSocketServer({ server: http, path: '/graphql' });
+/** Subscription id of each subscribed socket. */
+const subscriptions = new Map<WebSocket, string>();
 let payload = '{}';
 
 wss.on('connection', (socket) => {
-  subscribers.add(socket);
-  socket.on('close', () => subscribers.delete(socket));
+  socket.on('close', () => subscriptions.delete(socket));
   socket.on('error', () => socket.terminate());
   socket.on('message', (data) => {
-    subscribers.delete(socket); // a control socket is no subscriber
-    const message = JSON.parse(String(data)) as { type: string; data?: string };
-    if (message.type === 'payload' && typeof message.data === 'string') {
-      payload = message.data;
-      socket.send('{"type":"ok"}');
-    } else if (message.type === 'trigger') {
-      for (const subscriber of subscribers) subscriber.send(payload);
+    const message = JSON.parse(String(data)) as { type: string; id?: string; data?: string };
+    switch (message.type) {
+      case 'connection_init':
+        socket.send('{"type":"connection_ack"}');
+        break;
+      case 'subscribe':
+        subscriptions.set(socket, String(message.id));
+        break;
+      case 'complete':
+        subscriptions.delete(socket);
+        break;
+      case 'ping':
+        socket.send('{"type":"pong"}');
+        break;
+      case 'bench_payload':
+        payload = String(message.data);
+        socket.send('{"type":"bench_ok"}');
+        break;
+      case 'bench_trigger':
+        for (const [subscriber, id] of subscriptions) subscriber.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+        break;
     }
   });
 });

@@ -39,3 +39,23 @@ export function openFilesLimit(): number | null {
 export function loadAverage(): number {
   return loadavg()[0];
 }
+
+/**
+ * CPU seconds used so far by the whole machine and by the bench with its
+ * reaped children (/proc/stat and /proc/self/stat: utime, stime, cutime,
+ * cstime). Between two readings taken while no child runs, the difference is
+ * the CPU other work took: the noise in the figures. Null off Linux.
+ */
+export function cpuAccount(): { machineSeconds: number; oursSeconds: number } | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = cpu;
+    const self = readFileSync('/proc/self/stat', 'utf8');
+    const fields = self.slice(self.lastIndexOf(')') + 2).split(' ').map(Number);
+    // utime, stime, cutime, cstime are fields 14-17 (11-14 after the command name).
+    const ours = fields[11] + fields[12] + fields[13] + fields[14];
+    return { machineSeconds: (user + nice + system + irq + softirq + (steal || 0)) / 100, oursSeconds: ours / 100 };
+  } catch {
+    return null;
+  }
+}

@@ -26,6 +26,13 @@ export interface FanoutRun {
   readonly rssMbAfterRounds: number | null;
   /** Time to open every socket and subscription. */
   readonly setupSeconds: number;
+  /**
+   * Gateway only, medians over the rounds (wall clock, the event's own
+   * receivedAt splitting the path): publish → the gateway received the MQTT
+   * message; → the first subscriber got the event (commit, publication, first
+   * execution); → the last subscriber got it (fan-out proper).
+   */
+  readonly breakdownMs?: { readonly mqttHop: number; readonly toFirstReceipt: number; readonly firstToLast: number };
 }
 
 export interface FanoutResult {
@@ -41,7 +48,8 @@ export interface FanoutResult {
  * graphql-ws subscribers (K sockets, one subscription each), R times, each
  * triggered by one `ota_progress` published over MQTT and timed from the
  * publish to receipt at every subscriber. Baseline: the same payload sent by a
- * bare `ws` server to K sockets, triggered by a message from the bench.
+ * bare `ws` server to K sockets, triggered by a message from the bench; the
+ * same graphql-ws clients receive both, so the client side costs the same.
  */
 export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
   const { subscribers: k, rounds } = ctx.options;
@@ -69,7 +77,10 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
       get warmCount() {
         return warmCount;
       },
-      receive(index: number) {
+      /** The first payload of the current round. */
+      first: undefined as unknown,
+      firstAt: 0,
+      receive(index: number, value?: unknown) {
         if (phase === 'warm') {
           if (!warmSeen[index]) {
             warmSeen[index] = 1;
@@ -77,11 +88,15 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
           }
         } else if (receivedAt[index] === 0) {
           receivedAt[index] = performance.now();
+          if (remaining === k) {
+            this.first = value;
+            this.firstAt = receivedAt[index];
+          }
           if (--remaining === 0) roundDone();
         }
       },
       /** Runs one round: `trigger` is called right after the start time is taken. */
-      async round(trigger: () => void): Promise<{ latencies: number[]; last: number }> {
+      async round(trigger: () => void): Promise<{ latencies: number[]; last: number; started: number }> {
         phase = 'round';
         receivedAt.fill(0);
         remaining = k;
@@ -90,7 +105,7 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
         trigger();
         await withTimeout(done, ROUND_TIMEOUT_MS, `a round to reach ${k} subscribers (reached ${k - remaining})`);
         const latencies = Array.from(receivedAt, (t) => t - started);
-        return { latencies, last: Math.max(...latencies) };
+        return { latencies, last: Math.max(...latencies), started };
       },
     };
   }
@@ -111,8 +126,8 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
         PROGRESS_SUBSCRIPTION,
         k,
         (index, value) => {
-          if (payload === '') payload = JSON.stringify({ id: '1', type: 'next', payload: value });
-          state.receive(index);
+          if (payload === '') payload = JSON.stringify(value);
+          state.receive(index, value);
         },
         (error) => (failure ??= error),
       );
@@ -131,11 +146,23 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
       const rssMbWithSubscribers = memoryOf(gw.pid)?.rssMb ?? null;
       const all: number[] = [];
       const last: number[] = [];
+      const hop: number[] = [];
+      const toFirst: number[] = [];
+      const firstToLast: number[] = [];
       for (let r = 0; r < rounds; r++) {
         if (failure) throw new Error(`a subscription failed: ${JSON.stringify(failure)}`);
         const result = await state.round(() => void publish().catch((error) => (failure ??= error)));
         all.push(...result.latencies);
         last.push(result.last);
+        const gatewayReceivedAt = Date.parse(
+          (state.first as { data?: { upgradeProgress?: { event?: { receivedAt?: string } } } })?.data?.upgradeProgress?.event?.receivedAt ?? '',
+        );
+        const wall = (t: number) => performance.timeOrigin + t;
+        if (Number.isFinite(gatewayReceivedAt)) {
+          hop.push(gatewayReceivedAt - wall(result.started));
+          toFirst.push(wall(state.firstAt) - gatewayReceivedAt);
+        }
+        firstToLast.push(result.started + result.last - state.firstAt);
         await sleep(ROUND_GAP_MS);
       }
       await sleep(500);
@@ -148,6 +175,11 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
           rssMbWithSubscribers,
           rssMbAfterRounds,
           setupSeconds,
+          breakdownMs: {
+            mqttHop: distribution(hop).p50,
+            toFirstReceipt: distribution(toFirst).p50,
+            firstToLast: distribution(firstToLast).p50,
+          },
         },
         payload,
       };
@@ -162,46 +194,39 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
 
   async function baselineRun(payload: string): Promise<FanoutRun> {
     const { child, port } = await spawnBaseline('ws baseline', 'ws-server.js');
-    const url = `ws://127.0.0.1:${port}/fanout`;
-    const sockets: WebSocket[] = [];
+    const url = `ws://127.0.0.1:${port}/graphql`;
+    let subscribers: GraphqlSubscriber[] = [];
+    let control: WebSocket | undefined;
     try {
       await sleep(1_000);
       const rssMbIdle = memoryOf(child.pid)?.rssMb ?? null;
       const state = receipts();
       const setupStarted = performance.now();
-      for (let start = 0; start < k; start += 50) {
-        const batch = await Promise.all(
-          Array.from({ length: Math.min(50, k - start) }, (_, j) =>
-            openSocket(url, (data) => {
-              JSON.parse(data); // as a graphql-ws client does
-              state.receive(start + j);
-            }),
-          ),
-        );
-        sockets.push(...batch);
-      }
-      const control = await openSocket(url, () => undefined);
-      sockets.push(control);
+      subscribers = await openSubscribers(url, PROGRESS_SUBSCRIPTION, k, (index) => state.receive(index));
+      const socket = await openSocket(url);
+      control = socket;
       await withTimeout(
         new Promise<void>((resolve) => {
-          control.once('message', () => resolve());
-          control.send(JSON.stringify({ type: 'payload', data: payload }));
+          socket.once('message', () => resolve());
+          socket.send(JSON.stringify({ type: 'bench_payload', data: payload }));
         }),
         10_000,
         'the baseline server to take the payload',
       );
       const setupSeconds = (performance.now() - setupStarted) / 1000;
-      await warmUp(async () => control.send('{"type":"trigger"}'), () => state.warmCount, k);
+      const trigger = () => socket.send('{"type":"bench_trigger"}');
+      await warmUp(async () => trigger(), () => state.warmCount, k);
       await sleep(2_000);
       const rssMbWithSubscribers = memoryOf(child.pid)?.rssMb ?? null;
       const all: number[] = [];
       const last: number[] = [];
       for (let r = 0; r < rounds; r++) {
-        const result = await state.round(() => control.send('{"type":"trigger"}'));
+        const result = await state.round(trigger);
         all.push(...result.latencies);
         last.push(result.last);
         await sleep(ROUND_GAP_MS);
       }
+      await sleep(500);
       const rssMbAfterRounds = memoryOf(child.pid)?.rssMb ?? null;
       return {
         latencyMs: distribution(all),
@@ -212,17 +237,18 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
         setupSeconds,
       };
     } finally {
-      for (const socket of sockets) socket.terminate();
+      control?.terminate();
+      await Promise.all(subscribers.map((s) => s.dispose()));
       await child.stop();
     }
   }
 }
 
-function openSocket(url: string, onMessage: (data: string) => void): Promise<WebSocket> {
+/** A plain WebSocket (the baseline's control connection). */
+function openSocket(url: string): Promise<WebSocket> {
   return withTimeout(
     new Promise<WebSocket>((resolve, reject) => {
       const socket = new WebSocket(url);
-      socket.on('message', (data) => onMessage(String(data)));
       socket.once('open', () => resolve(socket));
       socket.once('error', reject);
     }),
