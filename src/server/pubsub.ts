@@ -83,8 +83,8 @@ export interface PubSubHandle {
   /** Subscribing side, with a bounded buffer per subscriber. */
   readonly listen: TopicListener;
   /**
-   * Resolves once every topic is subscribed on Redis (at once in memory): from
-   * then on, nothing another instance publishes is missed.
+   * Resolves once both Redis connections are up and every topic is subscribed
+   * (at once in memory): from then on, nothing another instance publishes is missed.
    */
   readonly ready: Promise<void>;
   /** False while a Redis connection is down (events then reach no subscriber of this instance): for readiness. */
@@ -129,8 +129,8 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
     const topics = Object.values(TOPICS);
     const keepSubscribed = () => undefined;
     for (const topic of topics) eventTarget.addEventListener(topic, keepSubscribed);
-    // The event target subscribed these already; this answers once Redis has.
-    ready = subscribeClient.subscribe(...topics.map((topic) => prefix + topic)).then(() => undefined);
+    // The event target subscribed these already; this answers once Redis has (and the publisher is connected too).
+    ready = Promise.all([subscribeClient.subscribe(...topics.map((topic) => prefix + topic)), publishClient.ping()]).then(() => undefined);
     ready.catch(() => undefined);
     connected = () => publishClient.status === 'ready' && subscribeClient.status === 'ready';
     close = async () => {
