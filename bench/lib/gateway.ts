@@ -42,9 +42,24 @@ export function tempDir(prefix: string): string {
  * file, the embedded broker, on free loopback ports. Resolves once /readyz says ready.
  */
 export async function startGatewayProcess(options: GatewayStartOptions): Promise<GatewayProcess> {
+  // The ports are free when picked, but another process may take one before
+  // the gateway binds it: then the gateway exits at once, and is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const portTaken = /PORT|EADDRINUSE/.test(String((error as Error)?.message));
+      if (!portTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: GatewayStartOptions): Promise<GatewayProcess> {
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? tempDir(options.label);
-  const [port, mqttPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  let mqttPort = await freePort();
+  for (let i = 0; mqttPort === port && i < 10; i++) mqttPort = await freePort();
   // For experiments (e.g. `-r ./preload.js`, `--max-semi-space-size=64`); not used by default.
   const nodeArgs: string[] = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
   if (options.cpuProfileDir) {
