@@ -58,6 +58,8 @@ const EnvSchema = z.object({
     .default('ota-gateway')
     .transform((v) => (v === '' ? null : v)),
   REDIS_URL: redisUrl,
+  // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
+  REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
   API_TOKEN: optionalString,
   // It travels in the callback URL: URL-safe characters only, so it needs no encoding there.
   WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9._~-]{8,256}$/.test(v), {
@@ -90,6 +92,7 @@ export interface Config {
   /** With `mqttUrl`: the shared-subscription group; null when sharing is off. */
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
+  readonly redisChannelPrefix: string;
   readonly apiToken: string | undefined;
   readonly webhookToken: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPassword: e.MQTT_PASSWORD,
     mqttSharedGroup: e.MQTT_SHARED_GROUP,
     redisUrl: e.REDIS_URL,
+    redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,
     webhookToken: e.WEBHOOK_TOKEN,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,

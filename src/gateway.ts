@@ -21,9 +21,22 @@ import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
-import { listenError } from './startup-error';
+import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
+
+/** How long start-up waits for Redis (with REDIS_URL) before giving up. */
+const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Resolves as `promise` does, or rejects with `error()` after `ms`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(error()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Options for tests and tools; production uses the defaults. */
 export interface GatewayOptions {
@@ -79,8 +92,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const fileGuard =
       config.database.engine === 'sqlite' && config.database.path !== ':memory:' ? new SqliteFileGuard(config.database.path) : null;
 
-    const pubSub: PubSubHandle = createGatewayPubSub(config.redisUrl);
+    const pubSub: PubSubHandle = createGatewayPubSub(config.redisUrl, { channelPrefix: config.redisChannelPrefix });
     stops.push(() => pubSub.close());
+    await withTimeout(pubSub.ready, REDIS_CONNECT_TIMEOUT_MS, () => new StartupError(`REDIS_URL: Redis not reachable within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`));
 
     const writeQueue = new WriteQueue(dataSource, {
       onBatch: (size, seconds) => {

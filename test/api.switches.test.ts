@@ -32,11 +32,14 @@ test('internal errors are masked outside development', async () => {
   const gateway = await startTestGateway();
   try {
     // Break the read path under the API: the client sees a coded, generic error and no stack.
-    await gateway.dataSource.query('ALTER TABLE upgrade_task RENAME TO upgrade_task_gone');
+    // Through the writer, so that the rename is committed before the API reads.
+    const rename = (from: string, to: string) =>
+      gateway.writeQueue.submit(async (tx) => ({ result: await tx.query(`ALTER TABLE ${from} RENAME TO ${to}`) }));
+    await rename('upgrade_task', 'upgrade_task_gone');
     const { body } = await gateway.gql('{ upgradeTasks { totalCount } }');
     expect(body.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(JSON.stringify(body)).not.toMatch(/upgrade_task|stacktrace|SQLITE/i);
-    await gateway.dataSource.query('ALTER TABLE upgrade_task_gone RENAME TO upgrade_task');
+    await rename('upgrade_task_gone', 'upgrade_task');
   } finally {
     await gateway.stop();
   }
