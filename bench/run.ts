@@ -221,6 +221,7 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(row(s5, `${f.subscribers.toLocaleString('en-US')} subscriptions, after the fan-out`, 'MB', f.gateway.rssMbAfterRounds, f.baseline.rssMbAfterRounds));
   }
   if (r.mqtt) {
+    rows.push(row(s5, 'peak, by the end of MQTT ingest', 'MB', r.mqtt.gateway.peakRssMbAfter, r.mqtt.baseline.peakRssMbAfter));
     rows.push(row(s5, 'after MQTT ingest', 'MB', r.mqtt.gateway.rssMbAfter, r.mqtt.baseline.rssMbAfter));
   }
   if (!r.fanout && !r.mqtt && (errors.fanout || errors.mqtt)) rows.push(row(s5, 'ERROR (see below)', '', null, null));
@@ -239,8 +240,7 @@ function noteLines(r: Results): string[] {
       `MQTT ingest: the broker acknowledged every publish after ${f2(g.publishSeconds)} s (bare: ${f2(r.mqtt.baseline.publishSeconds)} s); ` +
         `the writer committed ${g.writer.batches} batches (mean ${f1(g.writer.meanBatch)} messages) and was inside a batch ` +
         `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
-        `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare broker CPU ${f1(r.mqtt.baseline.serverCpuSeconds)} s; ` +
-        `peak RSS ${f1(g.peakRssMbAfter)} MB.`,
+        `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare broker CPU ${f1(r.mqtt.baseline.serverCpuSeconds)} s.`,
     );
   }
   if (r.webhook) {
