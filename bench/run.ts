@@ -254,10 +254,12 @@ function noteLines(r: Results): string[] {
   if (r.fanout) {
     const f = r.fanout;
     const b = f.gateway.breakdownMs;
+    const h = f.gateway.heapMbAfterRounds;
     notes.push(
       `Fan-out: payload ${f.payloadBytes} bytes; a round's median path: publish → gateway got the MQTT message ${f1(b?.mqttHop)} ms → ` +
         `first subscriber got the event (commit, publication, first execution) ${f1(b?.toFirstReceipt)} ms → last subscriber ${f1(b?.firstToLast)} ms ` +
-        `(baseline first → last ${f1(f.baseline.lastReceiptMs.p50)} ms from the trigger); opening ${f.subscribers} subscriptions took ${f1(f.gateway.setupSeconds)} s.`,
+        `(baseline first → last ${f1(f.baseline.lastReceiptMs.p50)} ms from the trigger); opening ${f.subscribers} subscriptions took ${f1(f.gateway.setupSeconds)} s; ` +
+        `after the rounds the V8 heap held ${f1(h?.used)} MB in ${f1(h?.total)} MB reserved (external ${f1(h?.external)} MB) of the ${f1(f.gateway.rssMbAfterRounds)} MB RSS.`,
     );
   }
   if (r.query) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { startGatewayProcess, withGatewayLog } from '../lib/gateway';
+import { metricValue, startGatewayProcess, withGatewayLog } from '../lib/gateway';
 import { openFilesLimit } from '../lib/machine';
 import { connectMqtt, endAll } from '../lib/mqtt-load';
 import { otaProgress, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
@@ -24,6 +24,8 @@ export interface FanoutRun {
   readonly rssMbIdle: number | null;
   readonly rssMbWithSubscribers: number | null;
   readonly rssMbAfterRounds: number | null;
+  /** Gateway only: V8 heap used and reserved after the rounds (its /metrics), to tell live data from heap growth in RSS. */
+  readonly heapMbAfterRounds?: { readonly used: number; readonly total: number; readonly external: number };
   /** Time to open every socket and subscription. */
   readonly setupSeconds: number;
   /**
@@ -167,6 +169,13 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
       }
       await sleep(500);
       const rssMbAfterRounds = memoryOf(gw.pid)?.rssMb ?? null;
+      const metrics = await gw.metrics();
+      const mb = (name: string) => metricValue(metrics, name) / 1024 / 1024;
+      const heapMbAfterRounds = {
+        used: mb('nodejs_heap_size_used_bytes'),
+        total: mb('nodejs_heap_size_total_bytes'),
+        external: mb('nodejs_external_memory_bytes'),
+      };
       return {
         run: {
           latencyMs: distribution(all),
@@ -174,6 +183,7 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
           rssMbIdle,
           rssMbWithSubscribers,
           rssMbAfterRounds,
+          heapMbAfterRounds,
           setupSeconds,
           breakdownMs: {
             mqttHop: distribution(hop).p50,
