@@ -88,7 +88,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway.stop();
-  if (knownSyntaxError500s > 0) console.log(`[reliability.fuzz] ${knownSyntaxError500s} answers were the known syntax-error 500 (see KNOWN_SYNTAX_ERROR_500)`);
 });
 
 async function post(body: string, contentType = 'application/json', path = '/graphql'): Promise<{ status: number; text: string }> {
@@ -96,26 +95,8 @@ async function post(body: string, contentType = 'application/json', path = '/gra
   return { status: response.status, text: await response.text() };
 }
 
-/**
- * KNOWN BUG, not ours to fix here (src/server/graphql.plugin.ts): graphql-armor's
- * max-tokens Apollo plugin parses the document itself in `parsingDidStart` and
- * throws, and Apollo answers an error thrown from a plugin hook with a 500, so
- * every GraphQL syntax error (and the token limit) is a 500 instead of a 400.
- * The fix: `maxTokens: { enabled: false }` for armor and
- * `parseOptions: { maxTokens: MAX_TOKENS }` for Apollo (its own parser then
- * refuses with GRAPHQL_PARSE_FAILED, 400). The test marked `failing` below
- * pins it; once fixed, it fails: make it a plain test and delete this.
- */
-const KNOWN_SYNTAX_ERROR_500 = (answer: { status: number; text: string }) =>
-  answer.status === 500 && /^\{"errors":\[\{"message":"Syntax Error: /.test(answer.text) && answer.text.includes('"GRAPHQL_VALIDATION_FAILED"');
-let knownSyntaxError500s = 0;
-
 /** Fails the property with the status and the start of the answer, so a shrunk case is readable. */
 function expectNo5xx(answer: { status: number; text: string }) {
-  if (KNOWN_SYNTAX_ERROR_500(answer)) {
-    knownSyntaxError500s++;
-    return;
-  }
   if (answer.status >= 500) throw new Error(`HTTP ${answer.status}: ${answer.text.slice(0, 300)}`);
 }
 
@@ -168,7 +149,6 @@ test('garbage documents, operation names and variables: never a 5xx', async () =
     fc.asyncProperty(documentArb, fc.option(fc.jsonValue({ maxDepth: 3 })), fc.option(fc.oneof(fc.string({ maxLength: 20 }), fc.integer())), async (query, variables, operationName) => {
       const answer = await post(JSON.stringify({ query, variables, operationName }));
       expectNo5xx(answer);
-      if (KNOWN_SYNTAX_ERROR_500(answer)) return;
       expect([200, 400, 413]).toContain(answer.status);
       if (answer.status !== 413) {
         const body = JSON.parse(answer.text) as { errors?: { extensions?: { code?: string } }[] };
@@ -181,8 +161,8 @@ test('garbage documents, operation names and variables: never a 5xx', async () =
   await expectHealthy();
 });
 
-// See KNOWN_SYNTAX_ERROR_500.
-test.failing('a GraphQL syntax error, or a document over the token limit, is a 400 (GRAPHQL_PARSE_FAILED), not a 500', async () => {
+// Armor's token plugin once made every syntax error a 500; Apollo's parser now enforces the limit.
+test('a GraphQL syntax error, or a document over the token limit, is a 400 (GRAPHQL_PARSE_FAILED), not a 500', async () => {
   for (const query of ['{', '{ __typename', `{ ${'__typename '.repeat(2500)}}`]) {
     const answer = await post(JSON.stringify({ query }));
     expect(answer.status).toBe(400);

@@ -24,7 +24,7 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
 /** Most objects an operation's nested lists may return (see listCostRule). */
 export const MAX_LIST_COST = 100_000;
 
-/** Most tokens in one document (the WebSocket path enforces it at parse time, armor does on HTTP). */
+/** Most tokens in one document, enforced by the parser on both paths. */
 const MAX_TOKENS = 2000;
 
 /** Options of {@link graphqlPlugin}. */
@@ -56,7 +56,9 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     maxDepth: { n: 10 },
     maxAliases: { n: 15 },
     maxDirectives: { n: 50 },
-    maxTokens: { n: MAX_TOKENS },
+    // Armor's token plugin parses in a hook and throws, which Apollo answers with a 500 for every
+    // syntax error; Apollo's own parser enforces the same limit as a 400 (parseOptions below).
+    maxTokens: { enabled: false },
     costLimit: { maxCost: 5000 },
     blockFieldSuggestion: { enabled: !options.development },
   });
@@ -69,6 +71,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: options.development,
+    parseOptions: { maxTokens: MAX_TOKENS },
     validationRules,
     plugins: [
       ...protection.plugins,
