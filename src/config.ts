@@ -57,6 +57,7 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
     .default('ota-gateway')
     .transform((v) => (v === '' ? null : v)),
+  MQTT_CLEAN_SESSION: bool(false),
   REDIS_URL: redisUrl,
   // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
   REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
@@ -89,6 +90,8 @@ export interface Config {
   readonly mqttClientId: string;
   readonly mqttUsername: string | undefined;
   readonly mqttPassword: string | undefined;
+  /** Start each MQTT connection with a clean session (see MqttConnection for the trade-off). */
+  readonly mqttCleanSession: boolean;
   /** With `mqttUrl`: the shared-subscription group; null when sharing is off. */
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttUsername: e.MQTT_USERNAME,
     mqttPassword: e.MQTT_PASSWORD,
     mqttSharedGroup: e.MQTT_SHARED_GROUP,
+    mqttCleanSession: e.MQTT_CLEAN_SESSION,
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,

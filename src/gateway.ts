@@ -126,8 +126,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     // With an external broker several instances share the work: each message goes to one of them.
-    // (Shared subscriptions use a clean session; with MQTT_SHARED_GROUP='' a single instance
-    // keeps a persistent one, so a crash loses nothing unacknowledged. See MqttConnection.)
     const subscriptions = config.mqttUrl && config.mqttSharedGroup
       ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
       : [...DJI_SUBSCRIPTIONS];
@@ -136,6 +134,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
+      persistentSession: !config.mqttCleanSession,
       username: config.mqttUsername,
       password: config.mqttPassword,
       subscriptions,

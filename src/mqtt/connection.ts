@@ -14,9 +14,10 @@ export interface MqttConnectionOptions {
   /** Topic filters subscribed with QoS 1 on every (re)connection. */
   readonly subscriptions: readonly string[];
   /**
-   * Keep the session at the broker across disconnections (`clean: false`).
-   * Defaults to true, unless a subscription is shared (`$share/…`); see
-   * {@link MqttConnection} for why shared subscriptions use clean sessions.
+   * Keep the session at the broker across disconnections (`clean: false`), so
+   * that what the broker accepted while the gateway was away or had not
+   * acknowledged reaches it when it is back. See {@link MqttConnection} for the
+   * trade-off with shared subscriptions. @default true
    */
   readonly persistentSession?: boolean;
   readonly onMessage: MessageHandler;
@@ -41,17 +42,19 @@ export interface MqttConnectionOptions {
  * (storage is down), nothing after it is acknowledged: the connection is
  * dropped and re-established after a pause, and the broker redelivers.
  *
- * Shared subscriptions (several instances in one `$share/<group>/…`) use a
- * clean session instead. A broker keeps round-robining messages to every
- * session in the group, connected or not (Mosquitto does): with a persistent
- * session, an instance that crashed or was scaled away would keep receiving,
- * and holding back, its share of all traffic until a process with its client
- * id returned. With a clean session it leaves the group when its connection
- * ends, and the others get everything from then on. The price: the messages
- * the broker had handed to it and that were not acknowledged yet are lost with
- * the session (MQTT 5 says a broker SHOULD hand them to another member;
- * Mosquitto 2 does not). A graceful {@link close} first unsubscribes, so none
- * is lost on a normal shutdown.
+ * With shared subscriptions (several instances in one `$share/<group>/…`),
+ * the session kind is a trade-off the operator makes (`MQTT_CLEAN_SESSION`):
+ * - persistent (the default): a broker keeps routing a share of the group's
+ *   messages to a member that is away (Mosquitto does), and holds them for it:
+ *   an instance that crashed or restarts gets its share late, but nothing is
+ *   lost. An instance removed for good leaves its share waiting for a process
+ *   with its client id.
+ * - clean: a member leaves the group when its connection ends, so the others
+ *   get everything from then on at once; the price is what the broker had
+ *   handed to the crashed member and not had acknowledged (MQTT 5 says a
+ *   broker SHOULD hand it to another member; Mosquitto 2 does not), and, with
+ *   every member away, everything published meanwhile. A graceful
+ *   {@link close} first unsubscribes, so a normal shutdown loses nothing.
  */
 export class MqttConnection {
   readonly client: MqttClient;
@@ -65,7 +68,7 @@ export class MqttConnection {
   private readonly persistentSession: boolean;
 
   constructor(private readonly options: MqttConnectionOptions) {
-    this.persistentSession = options.persistentSession ?? !options.subscriptions.some((topic) => topic.startsWith('$share/'));
+    this.persistentSession = options.persistentSession ?? true;
     this.minReconnectMs = options.minReconnectMs ?? 500;
     this.maxReconnectMs = options.maxReconnectMs ?? 30_000;
     const clientOptions: IClientOptions = {
