@@ -112,6 +112,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       'connection_messages true',
       // Run as root (CI containers), Mosquitto drops to user `mosquitto`, which cannot write this folder.
       ...(process.getuid?.() === 0 ? ['user root'] : []),
+      // MOSQUITTO_LOG_ALL=1: every packet in mosquitto.log (keep it with KEEP_FAULT_DIRS=1).
+      ...(process.env.MOSQUITTO_LOG_ALL ? ['log_type all'] : []),
       ...(options.config ?? []),
       '',
     ].join('\n'),
