@@ -127,3 +127,14 @@ describe('list cost', () => {
     expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
+
+describe('list cost through fragments', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  it('named fragments count as if inlined', async () => {
+    const query = `query($n: Int) { upgradeTasks(first: $n) { ...Page } }
+      fragment Page on UpgradeTaskConnection { edges { node { ...Task } } }
+      fragment Task on UpgradeTask { statusCounts { status count } subTasks { events { id status percent step errorCode occurredAt } } }`;
+    const { body } = await gateway.gql(query, { n: 5 }, auth);
+    expect(body.errors?.[0].message).toMatch(/the limit is 100000/);
+  });
+});

@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type ValidationContext, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { MAX_PAGE_SIZE } from './pagination';
 
 /** Items assumed per list that has no `first` argument (a task's devices, a device's history). */
@@ -13,17 +13,22 @@ const UNPAGED_LIST_ESTIMATE = 10;
  */
 export function listCostRule(maxCost: number): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
-    const costOf = (field: FieldNode, depth: number): number => {
-      if (depth > 32 || !field.selectionSet) return 1;
-      let children = 0;
-      for (const selection of field.selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) children += costOf(selection, depth + 1);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          for (const inner of selection.selectionSet.selections) if (inner.kind === Kind.FIELD) children += costOf(inner, depth + 1);
+    // Fields of a selection set, through inline fragments and named fragment spreads.
+    const costOfSelections = (selectionSet: SelectionSetNode, depth: number): number => {
+      if (depth > 32) return 0;
+      let cost = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) cost += costOf(selection, depth + 1);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) cost += costOfSelections(selection.selectionSet, depth + 1);
+        else {
+          const fragment = context.getFragment(selection.name.value);
+          if (fragment) cost += costOfSelections(fragment.selectionSet, depth + 1);
         }
       }
-      return 1 + children * multiplierOf(field);
+      return cost;
     };
+    const costOf = (field: FieldNode, depth: number): number =>
+      field.selectionSet ? 1 + costOfSelections(field.selectionSet, depth) * multiplierOf(field) : 1;
     const multiplierOf = (field: FieldNode): number => {
       const first = field.arguments?.find((a) => a.name.value === 'first');
       if (first) {
@@ -35,8 +40,7 @@ export function listCostRule(maxCost: number): ValidationRule {
     };
     return {
       OperationDefinition(operation) {
-        let cost = 0;
-        for (const selection of operation.selectionSet.selections) if (selection.kind === Kind.FIELD) cost += costOf(selection, 0);
+        const cost = costOfSelections(operation.selectionSet, 0);
         if (cost > maxCost) {
           context.reportError(
             new GraphQLError(`Operation may return about ${cost} objects; the limit is ${maxCost}. Ask for smaller pages or fewer nested lists.`, {

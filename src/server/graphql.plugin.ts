@@ -59,7 +59,9 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     // Armor's token plugin parses in a hook and throws, which Apollo answers with a 500 for every
     // syntax error; Apollo's own parser enforces the same limit as a 400 (parseOptions below).
     maxTokens: { enabled: false },
-    costLimit: { maxCost: 5000 },
+    // Armor's cost weighs fields by depth; the list sizes are listCostRule's business.
+    // (At 5 000 it refused the dashboard's own page when written inline.)
+    costLimit: { maxCost: 20_000 },
     blockFieldSuggestion: { enabled: !options.development },
   });
   const protection = armor.protect();
