@@ -197,3 +197,22 @@ test('when storage fails, the promise rejects and nothing is published', async (
   expect(await broken.getRepository(UpgradeTask).count()).toBe(0);
   await broken.destroy();
 });
+
+test('a burst on one task in one batch: every event stored, state as if one by one', async () => {
+  const base = Date.UTC(2026, 2, 1);
+  const burst = Array.from({ length: 20 }, (_, i) =>
+    djiEnvelope({ bid: 'burst-1', status: UpgradeStatus.IN_PROGRESS, percent: i * 5, occurredAt: new Date(base + i * 1000) }),
+  );
+  // One unit in the middle fails: the batch is run again carefully, the rest still commits.
+  const failing = queue.submit(async () => {
+    throw new Error('boom');
+  });
+  const results = await Promise.all([...burst.slice(0, 10).map((e) => recorder.record(e)), failing.catch(() => 'failed'), ...burst.slice(10).map((e) => recorder.record(e))]);
+  expect(results.filter((r) => r === 'failed')).toHaveLength(1);
+  const task = await taskOf('burst-1');
+  const [sub] = await subTasksOf(task.id);
+  expect(sub.percent).toBe(95);
+  expect(task.progress).toBe(95);
+  expect((await eventsOf(task.id)).map((e) => e.percent)).toEqual(burst.map((_, i) => i * 5));
+  expect(published.filter((m) => m.task.externalId === 'burst-1').map((m) => m.event.percent)).toEqual(burst.map((_, i) => i * 5));
+});

@@ -26,7 +26,7 @@ import {
 } from '../store/entities';
 import { type Clock, systemClock } from './clock';
 import type { EventBus, UpgradeProgressMessage } from './event-bus';
-import { WriteQueue, type WriteOutcome } from './write-queue';
+import { batchMemo, WriteQueue, type WriteOutcome } from './write-queue';
 
 /** What {@link Recorder.record} made of one inbound message. */
 export interface RecordResult {
@@ -252,8 +252,7 @@ export class Recorder {
     staleSince?: Date,
   ): Promise<{ messages: UpgradeProgressMessage[] }> {
     const task = await this.findOrCreateTask(tx, observation, receivedAt);
-    const subTasks = await tx.find(UpgradeSubTask, { where: { taskId: task.id } });
-    const targets = this.targetsOf(observation, task, subTasks, receivedAt);
+    const targets = this.targetsOf(observation, task, await this.subTasksOf(tx, task.id), receivedAt);
     const occurredAt = observation.occurredAt ?? receivedAt;
     const messages: UpgradeProgressMessage[] = [];
 
@@ -283,7 +282,11 @@ export class Recorder {
         const { id, ...columns } = subTask.fields();
         // The sweeper's close is conditional on the status it read: another instance may have moved it meanwhile.
         const updated = await tx.update(UpgradeSubTask, sweep ? { id, status: before } : { id }, columns);
-        if (sweep && updated.affected === 0) continue;
+        if (sweep && updated.affected === 0) {
+          // Not written: the remembered rows no longer match the database.
+          batchMemo(tx).delete(subTasksKey(task.id));
+          continue;
+        }
       }
       const event = tx.create(ProgressEvent, {
         subTaskId: subTask.id,
@@ -317,21 +320,42 @@ export class Recorder {
     return { messages: messages.map((m) => ({ ...m, task: { ...task } as UpgradeTask })) };
   }
 
+  /**
+   * The sub-tasks of a task, read once per batch: later units of the same
+   * batch work on the same rows (every change is written through), which
+   * spares a query per message when a burst reports on few tasks.
+   */
+  private async subTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
+    const memo = batchMemo(tx);
+    let rows = memo.get(subTasksKey(taskId)) as SubTaskRow[] | undefined;
+    if (!rows) {
+      rows = (await tx.find(UpgradeSubTask, { where: { taskId } })).map((row) => SubTaskRow.from(row));
+      memo.set(subTasksKey(taskId), rows);
+    }
+    return rows;
+  }
+
   private async findOrCreateTask(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<UpgradeTask> {
+    const memo = batchMemo(tx);
+    const key = `task:${observation.source}:${observation.task.externalId}`;
+    const task = (memo.get(key) as UpgradeTask | undefined) ?? (await this.findOrCreateTaskRow(tx, observation, at));
+    memo.set(key, task);
+    // Huawei names the app only in some pushes; fill in what was missing.
+    const fill: Partial<UpgradeTask> = {};
+    if (task.appId === null && observation.task.appId) fill.appId = observation.task.appId;
+    if (task.gatewaySn === null && observation.task.gatewaySn) fill.gatewaySn = observation.task.gatewaySn;
+    if (Object.keys(fill).length > 0) {
+      await tx.update(UpgradeTask, { id: task.id }, fill);
+      Object.assign(task, fill);
+    }
+    return task;
+  }
+
+  private async findOrCreateTaskRow(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<UpgradeTask> {
     const existing = await tx.findOne(UpgradeTask, {
       where: { source: observation.source, externalId: observation.task.externalId },
     });
-    if (existing) {
-      // Huawei names the app only in some pushes; fill in what was missing.
-      const fill: Partial<UpgradeTask> = {};
-      if (existing.appId === null && observation.task.appId) fill.appId = observation.task.appId;
-      if (existing.gatewaySn === null && observation.task.gatewaySn) fill.gatewaySn = observation.task.gatewaySn;
-      if (Object.keys(fill).length > 0) {
-        await tx.update(UpgradeTask, { id: existing.id }, fill);
-        Object.assign(existing, fill);
-      }
-      return existing;
-    }
+    if (existing) return existing;
     const task = tx.create(UpgradeTask, {
       id: randomUUID(),
       source: observation.source,
@@ -349,8 +373,8 @@ export class Recorder {
   }
 
   /** The sub-tasks an observation applies to, creating the ones it names that do not exist yet. */
-  private targetsOf(observation: UpgradeObservation, task: UpgradeTask, existing: UpgradeSubTask[], at: Date) {
-    const all = existing.map((row) => SubTaskRow.from(row));
+  /** `all` is the task's list of rows itself: sub-tasks created here are added to it. */
+  private targetsOf(observation: UpgradeObservation, task: UpgradeTask, all: SubTaskRow[], at: Date) {
     const created = new Set<SubTaskRow>();
     const targeted = new Set<SubTaskRow>();
     const target = observation.target;
@@ -404,6 +428,9 @@ export class Recorder {
     });
   }
 }
+
+/** Where a batch remembers the sub-tasks of a task. */
+const subTasksKey = (taskId: string) => `subTasks:${taskId}`;
 
 /** A sub-task being worked on by the recorder: the entity plus copy helpers. */
 class SubTaskRow extends UpgradeSubTask {
