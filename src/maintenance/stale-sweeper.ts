@@ -44,6 +44,11 @@ export function defaultSweepInterval(staleAfterMs: number): number {
  * its task's status is derived again, subscribers hear of it after the commit,
  * and a newer real observation still reopens it (`closedByStaleSweep`).
  * Everything is decided on the gateway's clock (the injected one).
+ *
+ * Silence only counts while the gateway can hear: a source whose channel is
+ * down (DJI while the MQTT client is disconnected) is not swept, nor at the
+ * first sweep after it came back; a task whose command still waits to be sent
+ * or answered is left to the command sender.
  */
 export class StaleSweeper {
   private readonly periodic: Periodic;
