@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext, type GraphQLServices } from '../graphql/context';
 import { ErrorCode } from '../graphql/errors';
 import { listCostRule } from '../graphql/list-cost';
+import { createSharedSubscribe } from '../graphql/shared-execution';
 import type { Metrics } from './metrics';
 import { bearerMatches } from './tokens';
 
@@ -122,6 +123,9 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     {
       schema,
       context: () => createContext(services),
+      // One execution per event and document, shared by its subscribers (see shared-execution.ts);
+      // each execution gets fresh DataLoaders, so that no subscription's cache feeds another's results.
+      subscribe: createSharedSubscribe({ executionContext: () => createContext(services) }),
       onConnect: (ctx) => {
         if (apiToken === undefined) return true;
         // false closes the socket with 4403 Forbidden before any operation runs.
