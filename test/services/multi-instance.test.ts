@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { collect, eventually } from '../support/gateway';
-import { Dock, type Received } from '../fixtures/dji/dock';
+import { Dock } from '../fixtures/dji/dock';
 import { GatewayProcess, logDirectory } from './support/processes';
 import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
 
