@@ -9,6 +9,7 @@ import type { Clock } from '../src/recorder/clock';
 import { InboundMessage, InboundOutcome, OutboundCommand, OutboundCommandStatus, UpgradeTask } from '../src/store/entities';
 import { Dock } from './fixtures/dji/dock';
 import { collect, eventually, sleep, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { firmwareDevice } from './fixtures/dji/firmware-device';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateFirmwareUpgradeInput!) {
@@ -32,17 +33,7 @@ function newSn(): string {
   return `DOCK${randomUUID().slice(0, 8).toUpperCase()}`;
 }
 
-function device(sn: string) {
-  return {
-    sn,
-    productVersion: '10.01.3202',
-    fileUrl: 'https://oss.example/fw/dock.zip',
-    md5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
-    fileSize: 123456789,
-    fileName: 'dock_10.01.3202.zip',
-    firmwareUpgradeType: 'REGULAR',
-  };
-}
+const device = firmwareDevice;
 
 async function create(gateway: TestGateway, gatewaySn: string, devices = [device(gatewaySn)]) {
   const { body } = await gateway.gql<{ createFirmwareUpgrade: { id: string; externalId: string; status: string } }>(CREATE, {

@@ -14,20 +14,13 @@ import pino from 'pino';
 import { MAX_PAYLOAD_BYTES } from '../src/ingest/dji/protocol';
 import { InboundMessage, InboundOutcome } from '../src/store/entities';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
+import { firmwareDevice } from './fixtures/dji/firmware-device';
 
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20260801;
 const RUNS = 150;
 
 const CREATE = 'mutation Create($input: CreateFirmwareUpgradeInput!) { createFirmwareUpgrade(input: $input) { id status externalId } }';
-const VALID_DEVICE = {
-  sn: 'DOCK-FUZZ',
-  productVersion: '10.01.3202',
-  fileUrl: 'https://oss.example/fw/dock.zip',
-  md5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
-  fileSize: 123456789,
-  fileName: 'dock_10.01.3202.zip',
-  firmwareUpgradeType: 'REGULAR',
-};
+const VALID_DEVICE = firmwareDevice('DOCK-FUZZ');
 
 /** JSON text nested `depth` levels deep, built as text (JSON.stringify itself would overflow). */
 const nestedText = (depth: number, kind: 'array' | 'object') =>

@@ -15,6 +15,7 @@ import { parseHuaweiArgs } from '../src/simulators/huawei';
 import { callbackUrl, huaweiSequence, newHuaweiIds, runHuaweiSequence } from '../src/simulators/huawei-pushes';
 import { collectingOutput } from '../src/simulators/output';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
+import { firmwareDevice } from './fixtures/dji/firmware-device';
 
 const DIST = join(__dirname, '..', 'dist', 'src', 'simulators');
 
@@ -35,17 +36,7 @@ const TASK = /* GraphQL */ `
 
 const newSn = () => `SIM${randomUUID().slice(0, 8).toUpperCase()}`;
 
-function device(sn: string) {
-  return {
-    sn,
-    productVersion: '10.01.3202',
-    fileUrl: 'https://oss.example/fw/dock.zip',
-    md5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
-    fileSize: 123456789,
-    fileName: 'dock_10.01.3202.zip',
-    firmwareUpgradeType: 'REGULAR',
-  };
-}
+const device = firmwareDevice;
 
 /** Rejects when `promise` takes longer than `ms`. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { querySqlite, report, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { describeWithMosquitto, startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { firmwareDevice } from '../fixtures/dji/firmware-device';
 
 const GATEWAY_SN = 'DOCK-BRK';
 const EVENTS = `thing/product/${GATEWAY_SN}/events`;
@@ -57,17 +58,7 @@ async function publishRange(client: MqttClient, from: number, to: number, stopAf
 const CREATE = 'mutation ($input: CreateFirmwareUpgradeInput!) { createFirmwareUpgrade(input: $input) { id status externalId } }';
 const upgradeInput = {
   gatewaySn: GATEWAY_SN,
-  devices: [
-    {
-      sn: GATEWAY_SN,
-      productVersion: '10.01.3202',
-      fileUrl: 'https://oss.example/fw/dock.zip',
-      md5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
-      fileSize: 123456789,
-      fileName: 'dock_10.01.3202.zip',
-      firmwareUpgradeType: 'REGULAR',
-    },
-  ],
+  devices: [firmwareDevice(GATEWAY_SN)],
 };
 
 interface Figures {

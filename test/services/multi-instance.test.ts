@@ -4,6 +4,7 @@ import { collect, eventually } from '../support/gateway';
 import { Dock } from '../fixtures/dji/dock';
 import { GatewayProcess, logDirectory } from './support/processes';
 import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
+import { firmwareDevice } from '../fixtures/dji/firmware-device';
 
 /*
  * Two gateway processes (`node dist/src/server.js`) sharing one PostgreSQL
@@ -77,17 +78,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   async function createUpgrade(on: GatewayProcess): Promise<string> {
     const input = {
       gatewaySn: sn,
-      devices: [
-        {
-          sn,
-          productVersion: '10.01.3202',
-          fileUrl: 'https://oss.example/fw/dock.zip',
-          md5: 'e4d909c290d0fb1ca068ffaddf22cbd0',
-          fileSize: 123456789,
-          fileName: 'dock_10.01.3202.zip',
-          firmwareUpgradeType: 'REGULAR',
-        },
-      ],
+      devices: [firmwareDevice(sn)],
     };
     const { data, errors } = await on.gql(CREATE, { input });
     expect(errors).toBeUndefined();
