@@ -93,5 +93,27 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     development: deps.config.env === 'development',
   });
   for (const register of deps.extraPlugins ?? []) await register(app);
+  app.addHook('onSend', async (_request, reply) => {
+    if (CLOSING.has(app)) reply.header('connection', 'close');
+  });
   return app;
+}
+
+const CLOSING = new WeakSet<FastifyInstance>();
+
+/**
+ * Stops the app: no new connections, requests in flight finished. Their
+ * keep-alive connections would then hold the close until their keep-alive
+ * timeout (72 s, past the 10 s a shutdown may take): answers given while
+ * closing say `Connection: close`, and connections left idle are closed as
+ * they appear.
+ */
+export async function closeApp(app: FastifyInstance): Promise<void> {
+  CLOSING.add(app);
+  const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(idle);
+  }
 }

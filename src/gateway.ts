@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { join } from 'node:path';
-import { buildApp } from './app';
+import { buildApp, closeApp } from './app';
 import type { Config } from './config';
 import { UpgradeSource } from './domain';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
@@ -182,22 +182,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });
     // The HTTP server stops first: no new pushes or operations once shutdown begins.
-    // Requests in flight are finished, but their keep-alive connections would then
-    // hold the close until their keep-alive timeout (72 s): those answers say
-    // `Connection: close`, and connections left idle are closed as they appear.
-    let httpClosing = false;
-    app.addHook('onSend', async (_request, reply) => {
-      if (httpClosing) reply.header('connection', 'close');
-    });
-    stops.push(async () => {
-      httpClosing = true;
-      const idle = setInterval(() => app.server.closeIdleConnections(), 50);
-      try {
-        await app.close();
-      } finally {
-        clearInterval(idle);
-      }
-    });
+    stops.push(() => closeApp(app));
     try {
       await app.listen({ host: config.host, port: config.port });
     } catch (error) {
