@@ -77,6 +77,9 @@ const EnvSchema = z.object({
   LEDGER_RETENTION_DAYS: positiveInt(30),
 });
 
+/** Every environment variable the gateway reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /** The gateway's configuration, validated. */
 export interface Config {
   readonly env: string;

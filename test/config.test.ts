@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../src/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
 
 test('an empty environment gives the documented defaults', () => {
   const config = loadConfig({});
@@ -64,4 +66,11 @@ test('MQTT_SHARED_GROUP set but empty turns shared subscriptions off', () => {
   expect(loadConfig({ MQTT_SHARED_GROUP: '' }).mqttSharedGroup).toBeNull();
   expect(loadConfig({ MQTT_SHARED_GROUP: 'fleet-1' }).mqttSharedGroup).toBe('fleet-1');
   expect(() => loadConfig({ MQTT_SHARED_GROUP: 'a/b' })).toThrow(/MQTT_SHARED_GROUP letters, digits, _ and - only/);
+});
+
+test("the README's configuration table lists every variable the gateway reads", () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Endpoints'));
+  const missing = CONFIG_VARIABLES.filter((name) => !new RegExp(`^\\| [^|]*\`${name}\``, 'm').test(table));
+  expect(missing).toEqual([]);
 });
