@@ -13,6 +13,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * on stderr and exit code 1, never a stack trace.
  */
 async function main(): Promise<void> {
+  // Libraries that read NODE_ENV themselves (graphql-ws's close reasons) get the gateway's default.
+  process.env.NODE_ENV ??= 'production';
   let config;
   try {
     config = loadConfig();

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext, type GraphQLServices } from '../graphql/context';
 import { ErrorCode } from '../graphql/errors';
 import { listCostRule } from '../graphql/list-cost';
+import { maskExecutionResult } from '../graphql/mask-errors';
 import { createSharedSubscribe } from '../graphql/shared-execution';
 import type { Metrics } from './metrics';
 import { bearerMatches } from './tokens';
@@ -133,6 +134,9 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       },
       onSubscribe: (ctx, id, payload) => subscribeArgs(ctx, id, payload, schema, validationRules, subscriptionsOf, metrics),
       onComplete: (ctx, id) => release(ctx, id, subscriptionsOf, metrics),
+      // Apollo's formatError does not see this path: mask internal errors here too.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        options.development ? undefined : maskExecutionResult(result, (error) => app.log.error({ err: error }, 'graphql internal error')),
       onError: (ctx, id) => void release(ctx, id, subscriptionsOf, metrics),
     },
     wsServer,
