@@ -9,12 +9,10 @@
  * Private Mosquitto (persistence, free port), gateway as `node dist/src/server.js`
  * with the default MQTT settings (persistent session, shared subscription).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { querySqlite, report, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { describeWithMosquitto, startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { describeWithMosquitto, openFaultStage, type FaultStage, type Mosquitto } from '../support/mosquitto';
 
 const N = 2000;
 const GATEWAY_SN = 'DOCK-CRASH';
@@ -45,24 +43,16 @@ async function publishRange(client: MqttClient, from: number, to: number): Promi
 }
 
 describeWithMosquitto()('fault: gateway killed with SIGKILL during a QoS 1 stream', () => {
+  let stage: FaultStage;
   let broker: Mosquitto;
   let dir: string;
-  const gateways: GatewayProcess[] = [];
-
+  let gateways: GatewayProcess[];
   beforeAll(async () => {
-    broker = await startMosquitto();
-    dir = mkdtempSync(join(tmpdir(), 'ota-fault-crash-'));
+    stage = await openFaultStage('ota-fault-crash-');
+    ({ broker, dir } = stage);
+    gateways = stage.gateways as GatewayProcess[];
   });
-  afterAll(async () => {
-    for (const g of gateways) g.child.kill('SIGKILL');
-    if (process.env.KEEP_FAULT_DIRS) {
-      await broker?.stop();
-      console.log(`kept: ${dir} ${broker?.dir}`);
-    } else {
-      await broker?.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stage.dispose());
 
   const db = () => join(dir, 'gateway.sqlite');
   const start = async () => {

@@ -5,13 +5,11 @@
  * after a restart, every event the broker accepted is recorded too.
  * Private Mosquitto (persistence, free port), gateway as `node dist/src/server.js`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { HUAWEI_CALLBACK_PATH } from '../../src/ingest/huawei/webhook.plugin';
 import { querySqlite, report, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { describeWithMosquitto, startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { describeWithMosquitto, openFaultStage, type FaultStage, type Mosquitto } from '../support/mosquitto';
 
 const WORKERS = 32;
 /** Bound on pushes per worker, whatever happens. */
@@ -30,24 +28,16 @@ const push = (operationId: string) =>
   });
 
 describeWithMosquitto()('fault: SIGTERM during webhook load', () => {
+  let stage: FaultStage;
   let broker: Mosquitto;
   let dir: string;
-  const gateways: GatewayProcess[] = [];
-
+  let gateways: GatewayProcess[];
   beforeAll(async () => {
-    broker = await startMosquitto();
-    dir = mkdtempSync(join(tmpdir(), 'ota-fault-term-'));
+    stage = await openFaultStage('ota-fault-term-');
+    ({ broker, dir } = stage);
+    gateways = stage.gateways as GatewayProcess[];
   });
-  afterAll(async () => {
-    for (const g of gateways) g.child.kill('SIGKILL');
-    if (process.env.KEEP_FAULT_DIRS) {
-      await broker?.stop();
-      console.log(`kept: ${dir} ${broker?.dir}`);
-    } else {
-      await broker?.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => stage.dispose());
 
   test('every push answered 200 before or during the shutdown is stored; exit 0; nothing the broker accepted is lost', async () => {
     const gateway = await startGatewayProcess({ dir, mqttUrl: broker.url, clientId: 'fault-term-gateway', env: { LOG_LEVEL: 'warn' } });

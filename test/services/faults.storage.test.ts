@@ -13,14 +13,13 @@
  *
  * Private Mosquitto (persistence, free port), gateway as `node dist/src/server.js`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import sqlite3 from 'sqlite3';
 import { HUAWEI_CALLBACK_PATH } from '../../src/ingest/huawei/webhook.plugin';
 import { querySqlite, report, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { describeWithMosquitto, startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { describeWithMosquitto, openFaultStage, type FaultStage, type Mosquitto } from '../support/mosquitto';
 
 const GATEWAY_SN = 'DOCK-STORE';
 
@@ -71,26 +70,18 @@ async function holdWriteLock(path: string): Promise<{ release: () => Promise<voi
 }
 
 describeWithMosquitto()('fault: storage fails under a running gateway', () => {
+  let stage: FaultStage;
   let broker: Mosquitto;
   let dir: string;
-  const gateways: GatewayProcess[] = [];
-
+  let gateways: GatewayProcess[];
   // A broker per test: a stopped gateway's persistent session stays in the shared group and
   // would be handed its share of the next test's messages (for a gateway that never returns).
   beforeEach(async () => {
-    broker = await startMosquitto();
-    dir = mkdtempSync(join(tmpdir(), 'ota-fault-storage-'));
+    stage = await openFaultStage('ota-fault-storage-');
+    ({ broker, dir } = stage);
+    gateways = stage.gateways as GatewayProcess[];
   });
-  afterEach(async () => {
-    for (const g of gateways.splice(0)) g.child.kill('SIGKILL');
-    if (process.env.KEEP_FAULT_DIRS) {
-      await broker?.stop();
-      console.log(`kept: ${dir} ${broker?.dir}`);
-    } else {
-      await broker?.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  afterEach(() => stage.dispose());
 
   const start = async (clientId: string) => {
     const g = await startGatewayProcess({ dir, mqttUrl: broker.url, clientId, env: { LOG_LEVEL: 'warn' } });

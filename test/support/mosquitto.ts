@@ -192,3 +192,35 @@ export function describeWithMosquitto(): jest.Describe {
   return ((name: string, fn: jest.EmptyFunction) =>
     describe.skip(`${name} [skipped: mosquitto not installed; set MOSQUITTO_BIN]`, fn)) as unknown as jest.Describe;
 }
+
+/** A private broker, a folder and the gateway processes of one fault test. */
+export interface FaultStage {
+  readonly broker: Mosquitto;
+  readonly dir: string;
+  /** Processes to kill when the stage ends; push what you start. */
+  readonly gateways: { child: ChildProcess }[];
+  /** Kills the gateways and removes broker and folder (kept, and printed, with KEEP_FAULT_DIRS). */
+  dispose(): Promise<void>;
+}
+
+/** Sets up a {@link FaultStage}; `prefix` names its temporary folder. */
+export async function openFaultStage(prefix: string): Promise<FaultStage> {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const gateways: { child: ChildProcess }[] = [];
+  return {
+    broker,
+    dir,
+    gateways,
+    async dispose() {
+      for (const g of gateways.splice(0)) g.child.kill('SIGKILL');
+      if (process.env.KEEP_FAULT_DIRS) {
+        await broker.stop();
+        console.log(`kept: ${dir} ${broker.dir}`);
+      } else {
+        await broker.dispose();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
