@@ -93,20 +93,6 @@ export class Recorder {
   }
 
   /**
-   * Records an observation the gateway makes itself (a command timing out, the
-   * stale sweeper): the same rules and publication, with no ledger row.
-   */
-  recordOwnObservation(observation: UpgradeObservation, at: Date = this.clock.now()): Promise<readonly UpgradeProgressMessage[]> {
-    return this.queue.submit(
-      async (tx) => {
-        const { messages } = await this.applyUpgrade(tx, observation, at);
-        return this.publishing(messages, messages);
-      },
-      { retryOnConflict: true },
-    );
-  }
-
-  /**
    * Applies an observation of the gateway's own inside a unit the caller is
    * already running, so that it commits (or not) with the caller's other
    * writes. The caller publishes the returned messages with
