@@ -25,6 +25,9 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 
+/** Units waiting for the writer beyond which the MQTT client stops reading (one full batch). */
+const MQTT_BACKLOG_LIMIT = 512;
+
 /** How long start-up waits for Redis (with REDIS_URL) before giving up. */
 const REDIS_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -140,6 +143,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
       onMessage: djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) }),
+      // Read on from the broker only while the writer has less than a batch waiting.
+      admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
     });
     stops.push(() => connection.close());
     await connection.waitConnected(options.mqttConnectTimeoutMs ?? 10_000);

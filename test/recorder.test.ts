@@ -216,3 +216,15 @@ test('a burst on one task in one batch: every event stored, state as if one by o
   expect((await eventsOf(task.id)).map((e) => e.percent)).toEqual(burst.map((_, i) => i * 5));
   expect(published.filter((m) => m.task.externalId === 'burst-1').map((m) => m.event.percent)).toEqual(burst.map((_, i) => i * 5));
 });
+
+test('whenRoom waits until fewer than the limit wait for the writer', async () => {
+  const own = new WriteQueue(dataSource);
+  expect(await Promise.race([own.whenRoom(2).then(() => 'room'), new Promise((r) => setTimeout(() => r('wait'), 50))])).toBe('room');
+  const units = Array.from({ length: 5 }, () => own.submit(async () => ({ result: 1 })));
+  expect(own.depth).toBe(5);
+  let roomAt = -1;
+  const room = own.whenRoom(2).then(() => (roomAt = own.depth));
+  await Promise.all([...units, room]);
+  // Woken once the batch was taken off the queue, not before.
+  expect(roomAt).toBe(0);
+});

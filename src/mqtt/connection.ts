@@ -21,6 +21,11 @@ export interface MqttConnectionOptions {
    */
   readonly persistentSession?: boolean;
   readonly onMessage: MessageHandler;
+  /**
+   * Backpressure: the next message is read from the broker only once this
+   * resolves (the writer has room). Unset: read on at once.
+   */
+  readonly admit?: () => Promise<void>;
   readonly logger: Logger;
   /** First reconnect delay; doubles on each failure up to {@link maxReconnectMs}. @default 500 */
   readonly minReconnectMs?: number;
@@ -164,7 +169,9 @@ export class MqttConnection {
       const work = this.options.onMessage(packet.topic, packet.payload as Buffer, packet);
       if (packet.qos > 0 && packet.messageId !== undefined) this.heldAcks.set(packet.messageId, work);
       else work.catch((error) => this.options.logger.error({ err: error }, 'mqtt message handling failed'));
-      callback();
+      const admitted = this.options.admit?.();
+      if (admitted) admitted.then(() => callback(), () => callback());
+      else callback();
     };
     const send = client._sendPacket.bind(client);
     client._sendPacket = (packet, cb, ...rest) => {

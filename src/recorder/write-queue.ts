@@ -111,6 +111,7 @@ export class WriteQueue {
   private readonly pending: Pending[] = [];
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  private roomWaiters: { limit: number; wake: () => void }[] = [];
   private readonly maxBatch: number;
 
   constructor(
@@ -144,9 +145,32 @@ export class WriteQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Resolves once fewer than `limit` units wait for the writer (at once when
+   * that is already so). A producer that can slow down (the MQTT client stops
+   * reading its socket) waits here, so that a burst from one source does not
+   * queue up ahead of everything else: a Huawei push behind 20 000 queued MQTT
+   * messages would wait long enough for the platform to give up on it.
+   */
+  whenRoom(limit: number): Promise<void> {
+    if (this.pending.length < limit) return Promise.resolve();
+    return new Promise((wake) => this.roomWaiters.push({ limit, wake }));
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiting = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const waiter of waiting) {
+      if (this.pending.length < waiter.limit) waiter.wake();
+      else this.roomWaiters.push(waiter);
+    }
+  }
+
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
+      this.wakeRoomWaiters();
       await this.runBatch(batch);
     }
     this.draining = false;
