@@ -25,8 +25,8 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 
-/** Units waiting for the writer beyond which the MQTT client stops reading (one full batch). */
-const MQTT_BACKLOG_LIMIT = 512;
+/** Units waiting for the writer beyond which the MQTT client stops reading (four batches: a push waits behind at most that). */
+const MQTT_BACKLOG_LIMIT = 2048;
 
 /** How long start-up waits for Redis (with REDIS_URL) before giving up. */
 const REDIS_CONNECT_TIMEOUT_MS = 10_000;
@@ -143,7 +143,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
       onMessage: djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) }),
-      // Read on from the broker only while the writer has less than a batch waiting.
+      // Read on from the broker only while the writer has room (see MQTT_BACKLOG_LIMIT).
       admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
     });
     stops.push(() => connection.close());
