@@ -5,12 +5,10 @@
  * ingesting; an ota_create asked for during the outage is sent once it is
  * back. Gateway as `node dist/src/server.js`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { querySqlite, report, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { describeWithMosquitto, startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { describeWithMosquitto, openFaultStage } from '../support/mosquitto';
 import { firmwareDevice } from '../fixtures/dji/firmware-device';
 
 const GATEWAY_SN = 'DOCK-BRK';
@@ -80,8 +78,8 @@ interface Figures {
  * of each phase.
  */
 async function brokerRestartScenario(name: string, env: Record<string, string>): Promise<Figures> {
-  const broker: Mosquitto = await startMosquitto();
-  const dir = mkdtempSync(join(tmpdir(), 'ota-fault-broker-'));
+  const stage = await openFaultStage('ota-fault-broker-');
+  const { broker, dir } = stage;
   let gateway: GatewayProcess | undefined;
   const db = join(dir, 'gateway.sqlite');
   const readyz = async () => {
@@ -190,13 +188,7 @@ async function brokerRestartScenario(name: string, env: Record<string, string>):
     return figures;
   } finally {
     gateway?.child.kill('SIGKILL');
-    if (process.env.KEEP_FAULT_DIRS) {
-      await broker.stop();
-      console.log(`kept: ${dir} ${broker.dir}`);
-    } else {
-      await broker.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await stage.dispose();
   }
 }
 
