@@ -21,12 +21,12 @@ import {
   ProgressEvent,
   ShadowEvent,
   UpgradeSubTask,
-  newSubTask,
   UpgradeTask,
 } from '../store/entities';
 import { type Clock, systemClock } from './clock';
 import type { EventBus, UpgradeProgressMessage } from './event-bus';
-import { batchMemo, WriteQueue, type WriteOutcome } from './write-queue';
+import type { WriteOutcome, WriteQueue } from './write-queue';
+import { SubTaskRow, WorkingSet } from './working-set';
 
 /** What {@link Recorder.record} made of one inbound message. */
 export interface RecordResult {
@@ -65,6 +65,8 @@ export interface RecorderOptions {
 export class Recorder {
   private readonly clock: Clock;
   private replies: ReplyCorrelator | undefined;
+  /** Envelopes submitted and not yet settled, oldest first. */
+  private readonly upcoming = new Set<InboundEnvelope>();
 
   constructor(
     private readonly queue: WriteQueue,
@@ -89,7 +91,12 @@ export class Recorder {
    * task that now exists, rather than an error that would hold back the PUBACK.
    */
   record(envelope: InboundEnvelope): Promise<RecordResult> {
-    return this.queue.submit((tx) => this.recordInTransaction(tx, envelope), { retryOnConflict: true });
+    // Known to every unit until this one is settled, so that the first unit of
+    // a batch reads the rows of the whole batch at once (see WorkingSet.prepare).
+    this.upcoming.add(envelope);
+    return this.queue
+      .submit((tx) => this.recordInTransaction(tx, envelope), { retryOnConflict: true, deferring: true })
+      .finally(() => this.upcoming.delete(envelope));
   }
 
   /**
@@ -99,7 +106,10 @@ export class Recorder {
    * {@link publishProgress} from its `afterCommit`.
    */
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
-    return (await this.applyUpgrade(tx, observation, at)).messages;
+    const messages = await this.applyUpgrade(tx, observation, at);
+    // The caller's unit may read these rows next; write them now.
+    await WorkingSet.of(tx).flush(tx);
+    return messages;
   }
 
   /** Publishes committed progress messages (see {@link applyOwnObservationIn}). */
@@ -120,6 +130,10 @@ export class Recorder {
    * (`outbound_command` PENDING) are left alone: the command sender decides
    * their fate, and an outage does not count against them. So are those of the
    * sources in `exceptSources` (whose channel is down: silence means nothing then).
+   *
+   * What it reads is what it writes: the unit runs alone in the writer (every
+   * instance's, on PostgreSQL, under the writer lock), after everything before
+   * it in the batch is written.
    * @returns one message per sub-task closed; fewer than `limit` means none is left.
    */
   closeStaleSubTasks(sweep: {
@@ -161,43 +175,46 @@ export class Recorder {
           occurredAt: at,
           statusDesc: describe(subTask),
         };
-        messages.push(...(await this.applyUpgrade(tx, observation, at, noNewsSince)).messages);
+        messages.push(...(await this.applyUpgrade(tx, observation, at, noNewsSince)));
       }
+      await WorkingSet.of(tx).flush(tx);
       return this.publishing(messages, messages);
     });
   }
 
   private async recordInTransaction(tx: EntityManager, envelope: InboundEnvelope): Promise<WriteOutcome<RecordResult>> {
+    const set = WorkingSet.of(tx);
+    await set.prepare(tx, envelope, this.upcoming);
     const { content } = envelope;
     if (content.kind !== 'observation') {
       const outcome = content.kind === 'unhandled' ? InboundOutcome.UNHANDLED : InboundOutcome.REJECTED;
-      await this.writeLedger(tx, envelope, outcome, content.reason, null);
+      set.addLedger(ledgerRow(envelope, outcome, content.reason, null));
       return { result: { outcome, reason: content.reason, progress: [], shadow: null } };
     }
     if (envelope.dedupeKey !== null) {
-      const seen = await tx.findOne(InboundMessage, { where: { dedupeKey: envelope.dedupeKey }, select: { id: true } });
-      if (seen) {
-        const reason = `duplicate of inbound message ${seen.id}`;
-        await this.writeLedger(tx, envelope, InboundOutcome.DUPLICATE, reason, null);
+      const holder = await set.holderOf(tx, envelope.dedupeKey);
+      if (holder !== null) {
+        const reason = `duplicate of inbound message ${holder}`;
+        set.addLedger(ledgerRow(envelope, InboundOutcome.DUPLICATE, reason, null));
         return { result: { outcome: InboundOutcome.DUPLICATE, reason, progress: [], shadow: null } };
       }
     }
     const observation = content.observation;
     if (observation.type === 'shadow') {
       const shadow = await this.writeShadow(tx, observation, envelope.receivedAt);
-      await this.writeLedger(tx, envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey);
+      set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
       const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow };
       return { result, afterCommit: () => this.bus.publishShadow(shadow) };
     }
     if (observation.replyToTid != null) {
       const unmatched = await this.unmatchedReply(tx, observation, envelope.receivedAt);
       if (unmatched !== null) {
-        await this.writeLedger(tx, envelope, InboundOutcome.UNHANDLED, unmatched, envelope.dedupeKey);
+        set.addLedger(ledgerRow(envelope, InboundOutcome.UNHANDLED, unmatched, envelope.dedupeKey));
         return { result: { outcome: InboundOutcome.UNHANDLED, reason: unmatched, progress: [], shadow: null } };
       }
     }
-    const { messages } = await this.applyUpgrade(tx, observation, envelope.receivedAt);
-    await this.writeLedger(tx, envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey);
+    const messages = await this.applyUpgrade(tx, observation, envelope.receivedAt);
+    set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
     return this.publishing({ outcome: InboundOutcome.RECORDED, reason: null, progress: messages, shadow: null }, messages);
   }
 
@@ -213,9 +230,7 @@ export class Recorder {
 
   /** Null when the reply belongs to a pending command; otherwise why it is not applied. */
   private async unmatchedReply(tx: EntityManager, observation: UpgradeObservation, receivedAt: Date): Promise<string | null> {
-    const task = await tx.findOne(UpgradeTask, {
-      where: { source: observation.source, externalId: observation.task.externalId },
-    });
+    const task = await WorkingSet.of(tx).task(tx, observation.source, observation.task.externalId);
     if (!task) return `reply for unknown task ${observation.task.externalId}`;
     const accepted = this.replies ? await this.replies.acceptReply(tx, task, observation.replyToTid!, receivedAt) : false;
     return accepted ? null : `reply ${observation.replyToTid} matches no command waiting for a reply`;
@@ -223,8 +238,9 @@ export class Recorder {
 
   /**
    * Applies an upgrade observation to its task: finds or creates the task and
-   * the targeted sub-tasks, runs the state rules for each, writes one progress
-   * event per sub-task and re-derives the task.
+   * the targeted sub-tasks, runs the state rules for each, adds one progress
+   * event per sub-task and re-derives the task. Everything goes into the
+   * batch's working set, which the writer flushes.
    *
    * With `staleSince`, the observation is the stale sweeper's TIMED_OUT: it
    * applies only to a sub-task still stale as of then (otherwise it writes
@@ -236,16 +252,16 @@ export class Recorder {
     observation: UpgradeObservation,
     receivedAt: Date,
     staleSince?: Date,
-  ): Promise<{ messages: UpgradeProgressMessage[] }> {
-    const task = await this.findOrCreateTask(tx, observation, receivedAt);
-    const targets = this.targetsOf(observation, task, await this.subTasksOf(tx, task.id), receivedAt);
+  ): Promise<UpgradeProgressMessage[]> {
+    const set = WorkingSet.of(tx);
+    const task = await this.findOrCreateTask(tx, set, observation, receivedAt);
+    const targets = this.targetsOf(observation, task, await set.subTasksOf(tx, task.id), receivedAt);
     const occurredAt = observation.occurredAt ?? receivedAt;
-    const messages: UpgradeProgressMessage[] = [];
+    const changed: { subTask: UpgradeSubTask; event: ProgressEvent }[] = [];
 
     for (const subTask of targets.all) {
       if (!targets.created.has(subTask) && !targets.targeted.has(subTask)) continue;
       const sweep = staleSince !== undefined;
-      const before = subTask.status;
       let decision: TransitionDecision;
       if (sweep) {
         if (targets.created.has(subTask) || !isStale(subTask, staleSince)) continue;
@@ -263,18 +279,8 @@ export class Recorder {
         subTask.closedByStaleSweep = sweep;
         subTask.updatedAt = receivedAt;
       }
-      if (targets.created.has(subTask)) await tx.insert(UpgradeSubTask, subTask);
-      else {
-        const { id, ...columns } = subTask.fields();
-        // The sweeper's close is conditional on the status it read: another instance may have moved it meanwhile.
-        const updated = await tx.update(UpgradeSubTask, sweep ? { id, status: before } : { id }, columns);
-        if (sweep && updated.affected === 0) {
-          // Not written: the remembered rows no longer match the database.
-          batchMemo(tx).delete(subTasksKey(task.id));
-          continue;
-        }
-      }
-      const event = tx.create(ProgressEvent, {
+      set.subTaskChanged(subTask);
+      const event = Object.assign(new ProgressEvent(), {
         subTaskId: subTask.id,
         taskId: task.id,
         status: subTask.status,
@@ -289,9 +295,8 @@ export class Recorder {
         occurredAt,
         receivedAt,
       });
-      const inserted = await tx.insert(ProgressEvent, event);
-      event.id = Number(inserted.identifiers[0].id);
-      messages.push({ task, subTask: subTask.snapshot(), event });
+      set.addEvent(event);
+      changed.push({ subTask: subTask.snapshot(), event });
     }
 
     const status = deriveTaskStatus(targets.all.map((s) => s.status));
@@ -300,61 +305,40 @@ export class Recorder {
       task.status = status;
       task.progress = progress;
       task.updatedAt = receivedAt;
-      await tx.update(UpgradeTask, { id: task.id }, { status, progress, updatedAt: receivedAt });
+      set.taskChanged(task);
     }
     // Every message carries the task as it stands after all of this observation's changes.
-    return { messages: messages.map((m) => ({ ...m, task: { ...task } as UpgradeTask })) };
+    const snapshot = Object.assign(new UpgradeTask(), task);
+    return changed.map(({ subTask, event }) => ({ task: snapshot, subTask, event }));
   }
 
-  /**
-   * The sub-tasks of a task, read once per batch: later units of the same
-   * batch work on the same rows (every change is written through), which
-   * spares a query per message when a burst reports on few tasks.
-   */
-  private async subTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
-    const memo = batchMemo(tx);
-    let rows = memo.get(subTasksKey(taskId)) as SubTaskRow[] | undefined;
-    if (!rows) {
-      rows = (await tx.find(UpgradeSubTask, { where: { taskId } })).map((row) => SubTaskRow.from(row));
-      memo.set(subTasksKey(taskId), rows);
+  private async findOrCreateTask(tx: EntityManager, set: WorkingSet, observation: UpgradeObservation, at: Date): Promise<UpgradeTask> {
+    let task = await set.task(tx, observation.source, observation.task.externalId);
+    if (!task) {
+      task = Object.assign(new UpgradeTask(), {
+        id: randomUUID(),
+        source: observation.source,
+        kind: observation.kind,
+        externalId: observation.task.externalId,
+        appId: observation.task.appId ?? null,
+        gatewaySn: observation.task.gatewaySn ?? null,
+        status: UpgradeStatus.PENDING,
+        progress: null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      set.addTask(task);
+      return task;
     }
-    return rows;
-  }
-
-  private async findOrCreateTask(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<UpgradeTask> {
-    const memo = batchMemo(tx);
-    const key = `task:${observation.source}:${observation.task.externalId}`;
-    const task = (memo.get(key) as UpgradeTask | undefined) ?? (await this.findOrCreateTaskRow(tx, observation, at));
-    memo.set(key, task);
     // Huawei names the app only in some pushes; fill in what was missing.
-    const fill: Partial<UpgradeTask> = {};
-    if (task.appId === null && observation.task.appId) fill.appId = observation.task.appId;
-    if (task.gatewaySn === null && observation.task.gatewaySn) fill.gatewaySn = observation.task.gatewaySn;
-    if (Object.keys(fill).length > 0) {
-      await tx.update(UpgradeTask, { id: task.id }, fill);
-      Object.assign(task, fill);
+    if (task.appId === null && observation.task.appId) {
+      task.appId = observation.task.appId;
+      set.taskChanged(task);
     }
-    return task;
-  }
-
-  private async findOrCreateTaskRow(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<UpgradeTask> {
-    const existing = await tx.findOne(UpgradeTask, {
-      where: { source: observation.source, externalId: observation.task.externalId },
-    });
-    if (existing) return existing;
-    const task = tx.create(UpgradeTask, {
-      id: randomUUID(),
-      source: observation.source,
-      kind: observation.kind,
-      externalId: observation.task.externalId,
-      appId: observation.task.appId ?? null,
-      gatewaySn: observation.task.gatewaySn ?? null,
-      status: UpgradeStatus.PENDING,
-      progress: null,
-      createdAt: at,
-      updatedAt: at,
-    });
-    await tx.insert(UpgradeTask, task);
+    if (task.gatewaySn === null && observation.task.gatewaySn) {
+      task.gatewaySn = observation.task.gatewaySn;
+      set.taskChanged(task);
+    }
     return task;
   }
 
@@ -395,47 +379,17 @@ export class Recorder {
     shadow.id = Number(inserted.identifiers[0].id);
     return shadow;
   }
-
-  private async writeLedger(
-    tx: EntityManager,
-    envelope: InboundEnvelope,
-    outcome: InboundOutcome,
-    reason: string | null,
-    dedupeKey: string | null,
-  ): Promise<void> {
-    await tx.insert(InboundMessage, {
-      source: envelope.source,
-      channel: envelope.channel.slice(0, 64),
-      dedupeKey,
-      payload: envelope.raw,
-      outcome,
-      reason,
-      receivedAt: envelope.receivedAt,
-    });
-  }
 }
 
-/** Where a batch remembers the sub-tasks of a task. */
-const subTasksKey = (taskId: string) => `subTasks:${taskId}`;
-
-/** A sub-task being worked on by the recorder: the entity plus copy helpers. */
-class SubTaskRow extends UpgradeSubTask {
-  static from(row: UpgradeSubTask): SubTaskRow {
-    return Object.assign(new SubTaskRow(), row);
-  }
-
-  static fresh(taskId: string, deviceId: string, externalId: string | null, at: Date): SubTaskRow {
-    return Object.assign(new SubTaskRow(), newSubTask(taskId, deviceId, at, { externalId }));
-  }
-
-  /** The columns to write. */
-  fields(): Partial<UpgradeSubTask> {
-    const { task: _task, ...fields } = this;
-    return fields;
-  }
-
-  /** A plain copy for subscribers, detached from later changes. */
-  snapshot(): UpgradeSubTask {
-    return Object.assign(new UpgradeSubTask(), this.fields());
-  }
+/** The ledger row of an envelope. */
+function ledgerRow(envelope: InboundEnvelope, outcome: InboundOutcome, reason: string | null, dedupeKey: string | null): InboundMessage {
+  return Object.assign(new InboundMessage(), {
+    source: envelope.source,
+    channel: envelope.channel.slice(0, 64),
+    dedupeKey,
+    payload: envelope.raw,
+    outcome,
+    reason,
+    receivedAt: envelope.receivedAt,
+  });
 }

@@ -6,14 +6,33 @@ export type BatchMemo = Map<string, unknown>;
 const BATCH_MEMOS = new WeakMap<EntityManager, BatchMemo>();
 
 /**
- * The scratch space of the batch that `tx` belongs to, for rows a unit read
- * or wrote that a later unit of the same batch needs again (the recorder's
- * tasks and sub-tasks). Everything in it was written through to the database
- * within this transaction; it is emptied when a unit rolls back and dropped
- * with the batch. Outside a batch it is a fresh, empty map.
+ * The scratch space of the batch that `tx` belongs to, for what a unit read or
+ * decided that a later unit of the same batch needs again (the recorder's
+ * working set of tasks and sub-tasks). It is emptied when a unit rolls back
+ * and dropped with the batch. Outside a batch it is a fresh, empty map.
+ *
+ * A value in it that implements {@link DeferredWrites} holds writes not yet
+ * made: the queue flushes it before the batch commits, before any unit that
+ * reads the database itself (see {@link SubmitOptions.deferring}) and, when
+ * units run one savepoint each, at the end of every unit.
  */
 export function batchMemo(tx: EntityManager): BatchMemo {
   return BATCH_MEMOS.get(tx) ?? new Map();
+}
+
+/** Writes a batch's units left in its memo (see {@link batchMemo}), made when the queue asks. */
+export interface DeferredWrites {
+  /** Writes everything deferred so far, inside `tx`; afterwards nothing is deferred. */
+  flush(tx: EntityManager): Promise<void>;
+}
+
+function isDeferredWrites(value: unknown): value is DeferredWrites {
+  return typeof (value as Partial<DeferredWrites> | null)?.flush === 'function';
+}
+
+/** Writes out everything the units of a batch deferred so far. */
+async function flushDeferred(memo: BatchMemo, tx: EntityManager): Promise<void> {
+  for (const value of memo.values()) if (isDeferredWrites(value)) await value.flush(tx);
 }
 
 /** One unit of work for the writer: runs inside the batch's transaction. */
@@ -36,11 +55,21 @@ export interface SubmitOptions {
    * whose every effect is a write in `tx` (or an after-commit hook).
    */
   readonly retryOnConflict?: boolean;
+  /**
+   * The unit reads what earlier units of its batch wrote only through the
+   * batch memo, and may leave writes deferred there (the recorder's units,
+   * whose rows are written once per batch). Any other unit sees the database
+   * as the earlier units left it: the queue writes out what they deferred
+   * before it runs, and forgets the memo after it, since it may have changed
+   * rows the memo describes.
+   */
+  readonly deferring?: boolean;
 }
 
 interface Pending {
   readonly work: WriteWork<unknown>;
   readonly retryOnConflict: boolean;
+  readonly deferring: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -125,7 +154,8 @@ export class WriteQueue {
   submit<T>(work: WriteWork<T>, options: SubmitOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const retryOnConflict = options.retryOnConflict === true;
-      this.pending.push({ work, retryOnConflict, resolve: resolve as (value: unknown) => void, reject });
+      const deferring = options.deferring === true;
+      this.pending.push({ work, retryOnConflict, deferring, resolve: resolve as (value: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
         // Let the rest of this tick queue its writes too: they share the commit.
@@ -181,10 +211,11 @@ export class WriteQueue {
 
   /**
    * Commits a batch. First optimistically, with no savepoints (two statements
-   * less per unit, a tenth of the writer's time under load); if any unit
-   * fails, that transaction is rolled back whole and the batch runs again in
-   * careful mode, each unit in its own SAVEPOINT, so the failing unit rolls
-   * back alone. Units are functions of their input, so running one twice is
+   * less per unit) and the deferred writes of all units made together just
+   * before the commit; if any unit or that final write fails, the transaction
+   * is rolled back whole and the batch runs again in careful mode, each unit
+   * in its own SAVEPOINT with its deferred writes made inside it, so the
+   * failing unit rolls back alone. Units are functions of their input, so running one twice is
    * safe; only the outcome of the committed run counts.
    */
   private async runBatch(batch: Pending[]): Promise<void> {
@@ -227,10 +258,16 @@ export class WriteQueue {
       await runner.startTransaction();
       BATCH_MEMOS.set(runner.manager, memo);
       if (this.dataSource.options.type === 'postgres') await runner.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
+      const tx = runner.manager;
       for (const item of batch) {
         if (!careful) {
           try {
-            done.push({ item, outcome: await item.work(runner.manager) });
+            if (!item.deferring) await flushDeferred(memo, tx);
+            done.push({ item, outcome: await item.work(tx) });
+            if (!item.deferring) {
+              await flushDeferred(memo, tx);
+              memo.clear();
+            }
             continue;
           } catch {
             await runner.rollbackTransaction();
@@ -240,7 +277,10 @@ export class WriteQueue {
         for (let attempt = 1; ; attempt++) {
           await runner.query('SAVEPOINT unit');
           try {
-            const outcome = await item.work(runner.manager);
+            const outcome = await item.work(tx);
+            // Inside the savepoint: a write that fails rolls back this unit alone.
+            await flushDeferred(memo, tx);
+            if (!item.deferring) memo.clear();
             await runner.query('RELEASE SAVEPOINT unit');
             done.push({ item, outcome });
             break;
@@ -255,6 +295,7 @@ export class WriteQueue {
           }
         }
       }
+      await flushDeferred(memo, tx);
       await this.options.beforeCommit?.();
       await runner.commitTransaction();
       return { done, failed };

@@ -1,0 +1,213 @@
+import { type EntityManager, In } from 'typeorm';
+import type { InboundEnvelope } from '../domain';
+import { writeRows } from '../store/bulk-write';
+import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
+import { batchMemo, type DeferredWrites } from './write-queue';
+
+/** Most envelopes whose rows one preload reads (it runs again for the rest). */
+const PRELOAD_LIMIT = 1024;
+
+/** A sub-task being worked on by the recorder: the entity plus copy helpers. */
+export class SubTaskRow extends UpgradeSubTask {
+  static from(row: UpgradeSubTask): SubTaskRow {
+    return Object.assign(new SubTaskRow(), row);
+  }
+
+  static fresh(taskId: string, deviceId: string, externalId: string | null, at: Date): SubTaskRow {
+    return Object.assign(new SubTaskRow(), newSubTask(taskId, deviceId, at, { externalId }));
+  }
+
+  /** A plain copy for subscribers, detached from later changes. */
+  snapshot(): UpgradeSubTask {
+    const { task: _task, ...fields } = this;
+    return Object.assign(new UpgradeSubTask(), fields);
+  }
+}
+
+/** The key a task is known by within a working set. */
+const taskKey = (source: string, externalId: string) => `${source}\u0000${externalId}`;
+
+/** The task an envelope is about, when it is an upgrade observation. */
+function taskOf(envelope: InboundEnvelope): { source: string; externalId: string } | null {
+  if (envelope.content.kind !== 'observation' || envelope.content.observation.type !== 'upgrade') return null;
+  return { source: envelope.source, externalId: envelope.content.observation.task.externalId };
+}
+
+/**
+ * What the recorder knows within one writer batch, and the writes it has yet
+ * to make.
+ *
+ * Units of a batch decide against this in memory: the tasks and sub-tasks
+ * they touch, and the dedupe keys already taken, are read once for the whole
+ * batch (a handful of `IN (…)` queries for every envelope waiting), and every
+ * row they change or add is written once, when the queue flushes the batch
+ * (see {@link DeferredWrites}): one multi-row statement per table. A burst of
+ * 500 progress reports on 100 tasks thus costs about ten statements instead
+ * of five per message.
+ *
+ * Between flushes this is the only true picture of those rows: the queue
+ * flushes before any unit that reads the database itself and forgets the
+ * working set after it (and after a unit rolls back).
+ */
+export class WorkingSet implements DeferredWrites {
+  /** Tasks by source and external id; null: known not to exist. */
+  private readonly tasks = new Map<string, UpgradeTask | null>();
+  /** The sub-tasks of each task read or created, by task id. */
+  private readonly subTasks = new Map<string, SubTaskRow[]>();
+  /** Dedupe keys: the ledger row that holds one (written or not yet), or null when free. */
+  private readonly dedupeKeys = new Map<string, InboundMessage | null>();
+
+  private readonly changedTasks = new Set<UpgradeTask>();
+  private readonly changedSubTasks = new Set<SubTaskRow>();
+  private events: ProgressEvent[] = [];
+  private ledger: InboundMessage[] = [];
+
+  /** The working set of the batch `tx` belongs to. */
+  static of(tx: EntityManager): WorkingSet {
+    const memo = batchMemo(tx);
+    let set = memo.get(WORKING_SET) as WorkingSet | undefined;
+    if (!set) memo.set(WORKING_SET, (set = new WorkingSet()));
+    return set;
+  }
+
+  /**
+   * Makes sure what `envelope` needs is known: its dedupe key and its task
+   * with the task's sub-tasks. When something is missing, reads it for the
+   * envelopes in `upcoming` too (those queued behind it, mostly of the same
+   * batch), so that a burst costs one read per table, not one per message.
+   */
+  async prepare(tx: EntityManager, envelope: InboundEnvelope, upcoming: Iterable<InboundEnvelope>): Promise<void> {
+    if (this.knows(envelope)) return;
+    const keys = new Set<string>();
+    const tasks = new Map<string, { source: string; externalId: string }>();
+    const take = (e: InboundEnvelope) => {
+      if (e.dedupeKey !== null && !this.dedupeKeys.has(e.dedupeKey)) keys.add(e.dedupeKey);
+      const task = taskOf(e);
+      if (task && !this.tasks.has(taskKey(task.source, task.externalId))) tasks.set(taskKey(task.source, task.externalId), task);
+    };
+    take(envelope);
+    let taken = 1;
+    for (const e of upcoming) {
+      if (taken++ >= PRELOAD_LIMIT) break;
+      take(e);
+    }
+    if (keys.size > 0) {
+      const held = await tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } });
+      for (const key of keys) this.dedupeKeys.set(key, null);
+      for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
+    }
+    if (tasks.size > 0) {
+      const externalIds = [...new Set([...tasks.values()].map((t) => t.externalId))];
+      const found = await tx.find(UpgradeTask, { where: { externalId: In(externalIds) } });
+      for (const key of tasks.keys()) this.tasks.set(key, null);
+      const loaded = found.filter((t) => tasks.has(taskKey(t.source, t.externalId)));
+      for (const task of loaded) this.tasks.set(taskKey(task.source, task.externalId), task);
+      if (loaded.length > 0) {
+        const rows = await tx.find(UpgradeSubTask, { where: { taskId: In(loaded.map((t) => t.id)) } });
+        for (const task of loaded) this.subTasks.set(task.id, []);
+        for (const row of rows) this.subTasks.get(row.taskId)!.push(SubTaskRow.from(row));
+      }
+    }
+  }
+
+  private knows(envelope: InboundEnvelope): boolean {
+    if (envelope.dedupeKey !== null && !this.dedupeKeys.has(envelope.dedupeKey)) return false;
+    const task = taskOf(envelope);
+    return task === null || this.tasks.has(taskKey(task.source, task.externalId));
+  }
+
+  /**
+   * The ledger id of the message that took `key` first, or null when none did.
+   * A holder recorded earlier in this batch is written out first, for its id.
+   */
+  async holderOf(tx: EntityManager, key: string): Promise<number | null> {
+    if (!this.dedupeKeys.has(key)) {
+      const held = await tx.findOne(InboundMessage, { where: { dedupeKey: key }, select: { id: true, dedupeKey: true } });
+      this.dedupeKeys.set(key, held);
+    }
+    const holder = this.dedupeKeys.get(key) ?? null;
+    if (holder === null) return null;
+    if (holder.id === undefined) await this.flushLedger(tx);
+    return holder.id;
+  }
+
+  /** The task `source`/`externalId`, read if this batch has not read it yet; null when there is none. */
+  async task(tx: EntityManager, source: UpgradeTask['source'], externalId: string): Promise<UpgradeTask | null> {
+    const key = taskKey(source, externalId);
+    if (!this.tasks.has(key)) {
+      const task = await tx.findOne(UpgradeTask, { where: { source, externalId } });
+      this.tasks.set(key, task);
+    }
+    return this.tasks.get(key) ?? null;
+  }
+
+  /** Adds a task created by this batch; it is written with the next flush. */
+  addTask(task: UpgradeTask): void {
+    this.tasks.set(taskKey(task.source, task.externalId), task);
+    this.subTasks.set(task.id, []);
+    this.changedTasks.add(task);
+  }
+
+  /** Marks a task read by this batch as changed. */
+  taskChanged(task: UpgradeTask): void {
+    this.changedTasks.add(task);
+  }
+
+  /** The sub-tasks of a task (the list itself: a row added to it is part of the task from then on). */
+  async subTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
+    let rows = this.subTasks.get(taskId);
+    if (!rows) {
+      rows = (await tx.find(UpgradeSubTask, { where: { taskId } })).map((row) => SubTaskRow.from(row));
+      this.subTasks.set(taskId, rows);
+    }
+    return rows;
+  }
+
+  /** Marks a sub-task as changed or new; it is written with the next flush. */
+  subTaskChanged(row: SubTaskRow): void {
+    this.changedSubTasks.add(row);
+  }
+
+  /** Adds a progress event; its `id` is set when the flush writes it. */
+  addEvent(event: ProgressEvent): void {
+    this.events.push(event);
+  }
+
+  /** Adds a ledger row; a row with a dedupe key takes the key from now on. */
+  addLedger(row: InboundMessage): void {
+    this.ledger.push(row);
+    if (row.dedupeKey !== null) this.dedupeKeys.set(row.dedupeKey, row);
+  }
+
+  /** Writes every change and addition, parents before children, and sets the generated ids. */
+  async flush(tx: EntityManager): Promise<void> {
+    if (this.changedTasks.size > 0) {
+      const rows = [...this.changedTasks];
+      this.changedTasks.clear();
+      await writeRows(tx, UpgradeTask, rows, 'update');
+    }
+    if (this.changedSubTasks.size > 0) {
+      const rows = [...this.changedSubTasks];
+      this.changedSubTasks.clear();
+      await writeRows(tx, UpgradeSubTask, rows, 'update');
+    }
+    if (this.events.length > 0) {
+      const events = this.events;
+      this.events = [];
+      const ids = await writeRows(tx, ProgressEvent, events);
+      events.forEach((event, i) => (event.id = ids[i]));
+    }
+    await this.flushLedger(tx);
+  }
+
+  private async flushLedger(tx: EntityManager): Promise<void> {
+    if (this.ledger.length === 0) return;
+    const rows = this.ledger;
+    this.ledger = [];
+    const ids = await writeRows(tx, InboundMessage, rows);
+    rows.forEach((row, i) => (row.id = ids[i]));
+  }
+}
+
+/** Where a batch keeps the recorder's working set. */
+const WORKING_SET = 'recorder:working-set';
