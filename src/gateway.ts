@@ -120,20 +120,25 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stops.push(() => pruner.stop());
     const store = new ReadStore(readDataSource);
 
+    // The handler replies through the connection it is handed to; it only publishes once messages flow.
+    const publish = (topic: string, payload: string) => connection.publish(topic, payload);
+    const onDjiMessage = djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
-      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort);
+      // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker).
+      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, { filters: DJI_SUBSCRIPTIONS, onMessage: onDjiMessage });
       const started = broker;
       stops.push(() => started.close());
       logger.info({ port: broker.port }, 'embedded MQTT broker listening');
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     // With an external broker several instances share the work: each message goes to one of them.
-    const subscriptions = config.mqttUrl && config.mqttSharedGroup
-      ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
-      : [...DJI_SUBSCRIPTIONS];
-    // The handler replies through the connection it is handed to; it only publishes once messages flow.
-    const publish = (topic: string, payload: string) => connection.publish(topic, payload);
+    // With the embedded one, the client only publishes (commands and replies).
+    const subscriptions = !config.mqttUrl
+      ? []
+      : config.mqttSharedGroup
+        ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
+        : [...DJI_SUBSCRIPTIONS];
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
@@ -142,7 +147,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       password: config.mqttPassword,
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
-      onMessage: djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) }),
+      onMessage: onDjiMessage,
       // Read on from the broker only while the writer has room (see MQTT_BACKLOG_LIMIT).
       admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
     });

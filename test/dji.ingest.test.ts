@@ -33,7 +33,7 @@ function harness(outcome: InboundOutcome | Error = InboundOutcome.RECORDED) {
   });
   const handle = (name: string, patch: Record<string, unknown> = {}) => {
     const { topic, payload } = djiFixture(name);
-    return handler(topic, Buffer.from(JSON.stringify({ ...payload, ...patch })), {} as never);
+    return handler(topic, Buffer.from(JSON.stringify({ ...payload, ...patch })));
   };
   return { handler, handle, recorded, published };
 }

@@ -56,11 +56,13 @@ test('graceful close: WebSockets get 1001, no new connections, in-flight pushes 
       return { result: null };
     });
     const inFlight = push(gateway.url, 'op-in-flight');
-    await dock.publishAsync(
+    // The embedded broker acknowledges a dock's message once it is stored: not while the writer is held.
+    let acknowledged = false;
+    const published = dock.publishAsync(
       'thing/product/DOCK-SD/events',
       JSON.stringify({ tid: 'tid-in-flight', bid: 'bid-sd', timestamp: Date.now(), method: 'ota_progress', data: { result: 0, output: { status: 'in_progress', progress: { percent: 5 } } } }),
       { qos: 1 },
-    );
+    ).then(() => (acknowledged = true));
     await eventually(
       () => channelsRecording().join() === 'fwUpgradeStateChangeNotify,ota_progress',
       10_000,
@@ -80,12 +82,14 @@ test('graceful close: WebSockets get 1001, no new connections, in-flight pushes 
     // But nothing closes under the work in flight.
     await sleep(200);
     expect(closed).toBe(false);
+    expect(acknowledged).toBe(false);
     expect(gateway.dataSource.isInitialized).toBe(true);
 
     release();
     await held;
     const answer = await inFlight;
     expect(answer.status).toBe(200);
+    await published;
     // A hang here is a connection (or anything else) holding the close: the process would be killed at 10 s.
     await Promise.race([
       closing,

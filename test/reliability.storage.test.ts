@@ -41,7 +41,8 @@ test('the SQLite guard notices the database file or its WAL removed, moved or re
 
 test('with its database file moved away: pushes get 503, MQTT messages are not acknowledged, /readyz says so, nothing crashes; all resumes when it is back, and nothing answered is lost', async () => {
   const gateway = await startTestGateway();
-  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'storage-dock', protocolVersion: 4, reconnectPeriod: 0 });
+  // A dock reconnects and sends again what was not acknowledged, as MQTT clients do.
+  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'storage-dock', protocolVersion: 4, reconnectPeriod: 200 });
   const path = join(gateway.dir, 'gateway.sqlite');
   const answered: Record<string, number> = {};
   try {
@@ -56,15 +57,19 @@ test('with its database file moved away: pushes get 503, MQTT messages are not a
     const ready = await fetch(`${gateway.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ checks: { database: false } });
-    // Published now: the broker keeps it for the gateway until the gateway can store it.
-    await dock.publishAsync('thing/product/DOCK-ST/events', progress('tid-during-outage'), { qos: 1 });
+    // Published now: the embedded broker does not acknowledge what the gateway cannot store, so the dock keeps it.
+    let acknowledged = false;
+    const published = dock.publishAsync('thing/product/DOCK-ST/events', progress('tid-during-outage'), { qos: 1 }).then(() => (acknowledged = true));
     await eventually(async () => (await fetch(`${gateway.url}/healthz`)).ok, 5000, 'the process still serving');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(acknowledged).toBe(false);
 
     renameSync(`${path}.moved`, path);
     await eventually(async () => (await fetch(`${gateway.url}/readyz`)).status === 200, 10_000, 'ready again');
     for (const id of ['after-1', 'after-2']) answered[id] = (await push(gateway.url, id)).status;
 
     expect(answered).toEqual({ 'before-1': 200, 'before-2': 200, 'during-1': 503, 'during-2': 503, 'during-3': 503, 'after-1': 200, 'after-2': 200 });
+    await published;
     const ledger = gateway.dataSource.getRepository(InboundMessage);
     await eventually(async () => (await ledger.countBy({ channel: 'ota_progress' })) === 1, 20_000, 'the MQTT message redelivered and stored');
   } finally {

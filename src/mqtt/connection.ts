@@ -2,7 +2,7 @@ import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type P
 import type { Logger } from 'pino';
 
 /** Handles one inbound message; resolves once it is durable (then the PUBACK goes out). */
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => Promise<void>;
+export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
 
 /** Options of {@link MqttConnection}. */
 export interface MqttConnectionOptions {
@@ -94,6 +94,7 @@ export class MqttConnection {
       this.client.options.reconnectPeriod = this.minReconnectMs;
       options.logger.info({ url: redact(options.url) }, 'mqtt connected');
       // Subscribing again on a resumed session is harmless and covers a broker that lost it.
+      if (options.subscriptions.length === 0) return;
       this.client.subscribe([...options.subscriptions], { qos: 1 }, (error) => {
         if (error) options.logger.error({ err: error }, 'mqtt subscribe failed');
       });
@@ -166,7 +167,7 @@ export class MqttConnection {
       _sendPacket: (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
     };
     client.handleMessage = (packet, callback) => {
-      const work = this.options.onMessage(packet.topic, packet.payload as Buffer, packet);
+      const work = this.options.onMessage(packet.topic, packet.payload as Buffer);
       if (packet.qos > 0 && packet.messageId !== undefined) this.heldAcks.set(packet.messageId, work);
       else work.catch((error) => this.options.logger.error({ err: error }, 'mqtt message handling failed'));
       const admitted = this.options.admit?.();

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import Aedes from 'aedes';
+import type { MessageHandler } from './connection';
 import { listenError } from '../startup-error';
 
 /** The embedded broker: what it listens on and how to stop it. */
@@ -12,13 +13,54 @@ export interface EmbeddedBroker {
 }
 
 /**
+ * Hands the gateway the messages published on some topics as the broker
+ * receives them (see {@link startEmbeddedBroker}).
+ */
+export interface EmbeddedIngest {
+  /** Topic filters (`+` and `#` wildcards) whose messages go to {@link onMessage}. */
+  readonly filters: readonly string[];
+  /**
+   * Handles one message; resolves once it is durable. Only then does the
+   * publisher get its PUBACK. A rejection closes the publisher's connection
+   * without one, so that it sends the message again.
+   */
+  readonly onMessage: MessageHandler;
+}
+
+/** Topics only the broker itself may publish on. */
+const SYS_PREFIX = '$SYS/';
+
+/**
  * Starts an aedes broker on `host:port`, so that `npm start` alone gives docks
  * somewhere to connect. Its state lives in memory: sessions survive gateway
  * client reconnects, not a restart of the process.
+ *
+ * With `ingest`, the messages docks publish on its topics reach the gateway
+ * inside the broker, before the broker acknowledges them: the dock's PUBACK
+ * waits until the message is committed. A broker in the gateway's own memory
+ * cannot keep a message the gateway has not stored (a crash takes both), so
+ * this is the only acknowledgement that means "stored"; it also spares every
+ * message a loopback trip through an MQTT client. A dock's connection reads
+ * its next packets only once those already read are acknowledged, which is
+ * the backpressure. Other subscribers of those topics still get the messages.
  * @throws StartupError naming MQTT_PORT when the port is taken.
  */
-export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
-  const aedes = new Aedes({ id: 'ota-gateway-embedded' });
+export async function startEmbeddedBroker(host: string, port: number, ingest?: EmbeddedIngest): Promise<EmbeddedBroker> {
+  const inFlight = new Set<Promise<void>>();
+  const ingests = ingest ? topicMatcher(ingest.filters) : () => false;
+  const aedes = new Aedes({
+    id: 'ota-gateway-embedded',
+    authorizePublish: (client, packet, callback) => {
+      if (packet.topic.startsWith(SYS_PREFIX)) return callback(new Error(`${SYS_PREFIX} topic is reserved`));
+      if (!ingest || !ingests(packet.topic)) return callback(null);
+      const handled = ingest.onMessage(packet.topic, packet.payload as Buffer);
+      inFlight.add(handled);
+      handled.then(
+        () => callback(null),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+      ).finally(() => inFlight.delete(handled));
+    },
+  });
   const server: Server = createServer((socket) => {
     // A peer that vanishes mid-packet must not take the process with it.
     socket.on('error', () => socket.destroy());
@@ -34,10 +76,32 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
   return {
     port: actualPort,
     url: `mqtt://${clientHost}:${actualPort}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        aedes.close(() => server.close(() => resolve()));
-        // Connected docks keep sockets open; the broker's close ends them.
-      }),
+    close: async () => {
+      // Messages being stored still get their PUBACK; then the broker's close ends the docks' sockets.
+      await Promise.allSettled([...inFlight]);
+      await new Promise<void>((resolve) => aedes.close(() => server.close(() => resolve())));
+    },
+  };
+}
+
+/**
+ * A predicate for topics matching any of `filters` (MQTT wildcards: `+` one
+ * level, `#` the rest). Topics starting with `$` match no wildcard at the
+ * first level, as MQTT 3.1.1 § 4.7.2 says.
+ */
+export function topicMatcher(filters: readonly string[]): (topic: string) => boolean {
+  const patterns = filters.map((filter) => filter.split('/'));
+  return (topic) => {
+    const levels = topic.split('/');
+    return patterns.some((pattern) => {
+      for (let i = 0; i < pattern.length; i++) {
+        const part = pattern[i];
+        if (i === 0 && topic.startsWith('$') && (part === '+' || part === '#')) return false;
+        if (part === '#') return true;
+        if (i >= levels.length) return false;
+        if (part !== '+' && part !== levels[i]) return false;
+      }
+      return pattern.length === levels.length;
+    });
   };
 }
