@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { ShadowStatus, UpgradeSource, UpgradeStatus } from '../src/domain';
 import type { EventBus, UpgradeProgressMessage } from '../src/recorder/event-bus';
 import { Recorder } from '../src/recorder/recorder';
-import { WriteQueue } from '../src/recorder/write-queue';
+import { batchMemo, WriteQueue } from '../src/recorder/write-queue';
 import { openDatabase } from '../src/store/data-source';
 import { InboundMessage, InboundOutcome, ProgressEvent, ShadowEvent, UpgradeSubTask, UpgradeTask } from '../src/store/entities';
 import { djiEnvelope, huaweiEnvelope } from './support/observations';
@@ -186,6 +186,24 @@ test('a unit that fails rolls back alone; the rest of its batch commits', async 
   expect(recorded.status).toBe('fulfilled');
   expect(await dataSource.getRepository(UpgradeTask).findOneBy({ id: 'half-written' })).toBeNull();
   expect(await taskOf('batch-good')).toBeTruthy();
+});
+
+test('a deferred write that fails when the batch writes its rows rolls back its own unit alone', async () => {
+  const before = huaweiEnvelope({ operationId: 'deferred-before', status: UpgradeStatus.IN_PROGRESS });
+  const after = huaweiEnvelope({ operationId: 'deferred-after', status: UpgradeStatus.IN_PROGRESS });
+  // Like a key another instance took meanwhile: the unit itself succeeds, its write at the end of the batch does not.
+  const failing = queue.submit(
+    async (tx) => {
+      batchMemo(tx).set('test:refused', { flush: async () => Promise.reject(new Error('refused at flush')) });
+      return { result: 'unit done' };
+    },
+    { deferring: true },
+  );
+  const settled = await Promise.allSettled([recorder.record(before), failing, recorder.record(after)]);
+  expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect(await taskOf('deferred-before')).toBeTruthy();
+  expect(await taskOf('deferred-after')).toBeTruthy();
+  expect(published.map((m) => m.task.externalId)).toEqual(['deferred-before', 'deferred-after']);
 });
 
 test('when storage fails, the promise rejects and nothing is published', async () => {

@@ -295,7 +295,15 @@ export class WriteQueue {
           }
         }
       }
-      await flushDeferred(memo, tx);
+      if (!careful) {
+        try {
+          await flushDeferred(memo, tx);
+        } catch {
+          // A write of some unit failed (another instance took a key meanwhile): find out which.
+          await runner.rollbackTransaction();
+          return 'retry carefully';
+        }
+      }
       await this.options.beforeCommit?.();
       await runner.commitTransaction();
       return { done, failed };
