@@ -1,6 +1,6 @@
 import { type EntityManager, In } from 'typeorm';
 import type { InboundEnvelope } from '../domain';
-import { writeRows } from '../store/bulk-write';
+import { rowStatements, runStatements, writeRows } from '../store/bulk-write';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
 import { batchMemo, type DeferredWrites } from './write-queue';
 
@@ -91,23 +91,29 @@ export class WorkingSet implements DeferredWrites {
       if (taken++ >= PRELOAD_LIMIT) break;
       take(e);
     }
-    if (keys.size > 0) {
-      const held = await tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } });
-      for (const key of keys) this.dedupeKeys.set(key, null);
-      for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
+    // The three reads are independent: sent together, they cost one round trip.
+    const externalIds = [...new Set([...tasks.values()].map((t) => t.externalId))];
+    const [held, found, rows] = await Promise.all([
+      keys.size > 0 ? tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : [],
+      tasks.size > 0 ? tx.find(UpgradeTask, { where: { externalId: In(externalIds) } }) : [],
+      tasks.size > 0
+        ? tx
+            .getRepository(UpgradeSubTask)
+            .createQueryBuilder('s')
+            .where('s.task_id IN (SELECT t.id FROM upgrade_task t WHERE t.external_id IN (:...externalIds))', { externalIds })
+            .getMany()
+        : [],
+    ]);
+    for (const key of keys) this.dedupeKeys.set(key, null);
+    for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
+    for (const key of tasks.keys()) this.tasks.set(key, null);
+    for (const task of found) {
+      // Same external id, other source: not one of ours.
+      if (!tasks.has(taskKey(task.source, task.externalId))) continue;
+      this.tasks.set(taskKey(task.source, task.externalId), task);
+      this.subTasks.set(task.id, []);
     }
-    if (tasks.size > 0) {
-      const externalIds = [...new Set([...tasks.values()].map((t) => t.externalId))];
-      const found = await tx.find(UpgradeTask, { where: { externalId: In(externalIds) } });
-      for (const key of tasks.keys()) this.tasks.set(key, null);
-      const loaded = found.filter((t) => tasks.has(taskKey(t.source, t.externalId)));
-      for (const task of loaded) this.tasks.set(taskKey(task.source, task.externalId), task);
-      if (loaded.length > 0) {
-        const rows = await tx.find(UpgradeSubTask, { where: { taskId: In(loaded.map((t) => t.id)) } });
-        for (const task of loaded) this.subTasks.set(task.id, []);
-        for (const row of rows) this.subTasks.get(row.taskId)!.push(SubTaskRow.from(row));
-      }
-    }
+    for (const row of rows) this.subTasks.get(row.taskId)?.push(SubTaskRow.from(row));
   }
 
   private knows(envelope: InboundEnvelope): boolean {
@@ -179,25 +185,31 @@ export class WorkingSet implements DeferredWrites {
     if (row.dedupeKey !== null) this.dedupeKeys.set(row.dedupeKey, row);
   }
 
-  /** Writes every change and addition, parents before children, and sets the generated ids. */
+  /**
+   * Writes every change and addition, parents before children, and sets the
+   * generated ids. The statements go out together (see `runStatements`).
+   */
   async flush(tx: EntityManager): Promise<void> {
-    if (this.changedTasks.size > 0) {
-      const rows = [...this.changedTasks];
-      this.changedTasks.clear();
-      await writeRows(tx, UpgradeTask, rows, 'update');
-    }
-    if (this.changedSubTasks.size > 0) {
-      const rows = [...this.changedSubTasks];
-      this.changedSubTasks.clear();
-      await writeRows(tx, UpgradeSubTask, rows, 'update');
-    }
-    if (this.events.length > 0) {
-      const events = this.events;
-      this.events = [];
-      const ids = await writeRows(tx, ProgressEvent, events);
-      events.forEach((event, i) => (event.id = ids[i]));
-    }
-    await this.flushLedger(tx);
+    const events = this.events;
+    const ledger = this.ledger;
+    const statements = [
+      ...rowStatements(tx, UpgradeTask, [...this.changedTasks], 'update'),
+      ...rowStatements(tx, UpgradeSubTask, [...this.changedSubTasks], 'update'),
+    ];
+    const eventsAt = statements.length;
+    statements.push(...rowStatements(tx, ProgressEvent, events));
+    const ledgerAt = statements.length;
+    statements.push(...rowStatements(tx, InboundMessage, ledger));
+    if (statements.length === 0) return;
+    this.changedTasks.clear();
+    this.changedSubTasks.clear();
+    this.events = [];
+    this.ledger = [];
+    const keys = await runStatements(tx, statements);
+    const eventIds = keys.slice(eventsAt, ledgerAt).flat();
+    events.forEach((event, i) => (event.id = eventIds[i]));
+    const ledgerIds = keys.slice(ledgerAt).flat();
+    ledger.forEach((row, i) => (row.id = ledgerIds[i]));
   }
 
   private async flushLedger(tx: EntityManager): Promise<void> {

@@ -40,6 +40,75 @@ function shapeOf(tx: EntityManager, target: EntityTarget<ObjectLiteral>): TableS
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** One statement of a bulk write, and how to read the generated keys from what it returns. */
+export interface RowStatement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+  /** The generated key column, when the table has one (the statement returns it). */
+  readonly generatedKey: string | null;
+}
+
+/**
+ * The statements that write many rows of one entity, in as few statements as
+ * the engine's parameter limit allows (see {@link writeRows}).
+ */
+export function rowStatements<T extends ObjectLiteral>(
+  tx: EntityManager,
+  target: EntityTarget<T>,
+  rows: readonly T[],
+  onExisting: OnExisting = 'fail',
+): RowStatement[] {
+  if (rows.length === 0) return [];
+  const shape = shapeOf(tx, target as EntityTarget<ObjectLiteral>);
+  const postgres = tx.connection.options.type === 'postgres';
+  const driver = tx.connection.driver;
+  const names = shape.columns.map((c) => quote(c.databaseName)).join(', ');
+  const conflict =
+    onExisting === 'update'
+      ? ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${shape.columns
+          .filter((c) => c.databaseName !== shape.primary)
+          .map((c) => `${quote(c.databaseName)} = excluded.${quote(c.databaseName)}`)
+          .join(', ')}`
+      : '';
+  const returning = shape.generatedKey ? ` RETURNING ${quote(shape.generatedKey)}` : '';
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / shape.columns.length));
+  const statements: RowStatement[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const parameters: unknown[] = [];
+    const tuples: string[] = [];
+    for (const row of rows.slice(start, start + perStatement)) {
+      const marks: string[] = [];
+      for (const column of shape.columns) {
+        parameters.push(driver.preparePersistentValue(row[column.propertyName], column));
+        marks.push(postgres ? `$${parameters.length}` : '?');
+      }
+      tuples.push(`(${marks.join(', ')})`);
+    }
+    const sql = `INSERT INTO ${quote(shape.table)} (${names}) VALUES ${tuples.join(', ')}${conflict}${returning}`;
+    statements.push({ sql, parameters, generatedKey: shape.generatedKey });
+  }
+  return statements;
+}
+
+/**
+ * Runs statements in `tx` in the given order, all sent at once: the
+ * connection runs them one after the other (SQLite's is put in serialized
+ * mode by `openDatabase`, a PostgreSQL client queues its queries), so the
+ * writer waits for one round trip instead of one each. Waits for every one to
+ * finish, then fails with the first failure. Resolves with the generated keys
+ * of each statement, sorted (see {@link writeRows}).
+ */
+export async function runStatements(tx: EntityManager, statements: readonly RowStatement[]): Promise<number[][]> {
+  const settled = await Promise.allSettled(statements.map((s) => runReturning(tx, s.sql, s.parameters)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s, i) => {
+    const column = statements[i].generatedKey;
+    const rows = (s as PromiseFulfilledResult<Record<string, unknown>[]>).value;
+    return column ? rows.map((r) => Number(r[column])).sort((a, b) => a - b) : [];
+  });
+}
+
 /**
  * Writes many rows of one entity in as few statements as the engine's
  * parameter limit allows, inside `tx`, and returns the generated keys in the
@@ -66,42 +135,7 @@ export async function writeRows<T extends ObjectLiteral>(
   rows: readonly T[],
   onExisting: OnExisting = 'fail',
 ): Promise<number[]> {
-  if (rows.length === 0) return [];
-  const shape = shapeOf(tx, target as EntityTarget<ObjectLiteral>);
-  const postgres = tx.connection.options.type === 'postgres';
-  const driver = tx.connection.driver;
-  const names = shape.columns.map((c) => quote(c.databaseName)).join(', ');
-  const conflict =
-    onExisting === 'update'
-      ? ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${shape.columns
-          .filter((c) => c.databaseName !== shape.primary)
-          .map((c) => `${quote(c.databaseName)} = excluded.${quote(c.databaseName)}`)
-          .join(', ')}`
-      : '';
-  const returning = shape.generatedKey ? ` RETURNING ${quote(shape.generatedKey)}` : '';
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / shape.columns.length));
-  const keys: number[] = [];
-
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const parameters: unknown[] = [];
-    const tuples: string[] = [];
-    for (const row of chunk) {
-      const marks: string[] = [];
-      for (const column of shape.columns) {
-        parameters.push(driver.preparePersistentValue(row[column.propertyName], column));
-        marks.push(postgres ? `$${parameters.length}` : '?');
-      }
-      tuples.push(`(${marks.join(', ')})`);
-    }
-    const sql = `INSERT INTO ${quote(shape.table)} (${names}) VALUES ${tuples.join(', ')}${conflict}${returning}`;
-    const returned = await runReturning(tx, sql, parameters);
-    if (shape.generatedKey) {
-      const column = shape.generatedKey;
-      keys.push(...returned.map((r) => Number(r[column])).sort((a, b) => a - b));
-    }
-  }
-  return keys;
+  return (await runStatements(tx, rowStatements(tx, target, rows, onExisting))).flat();
 }
 
 /**
@@ -110,8 +144,8 @@ export async function writeRows<T extends ObjectLiteral>(
  * own `query()` runs any statement that starts with `INSERT` without
  * collecting rows, which would drop `RETURNING`.
  */
-async function runReturning(tx: EntityManager, sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]> {
-  if (tx.connection.options.type !== 'sqlite') return (await tx.query(sql, parameters)) as Record<string, unknown>[];
+function runReturning(tx: EntityManager, sql: string, parameters: readonly unknown[]): Promise<Record<string, unknown>[]> {
+  if (tx.connection.options.type !== 'sqlite') return tx.query(sql, [...parameters]) as Promise<Record<string, unknown>[]>;
   const database = (tx.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
   return new Promise((resolve, reject) => {
     database.all(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows)));
@@ -119,5 +153,5 @@ async function runReturning(tx: EntityManager, sql: string, parameters: unknown[
 }
 
 interface SqliteConnection {
-  all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
+  all(sql: string, parameters: readonly unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
 }

@@ -94,6 +94,9 @@ export async function openDatabase(location: DatabaseLocation): Promise<DataSour
       await dataSource.query('PRAGMA synchronous = FULL');
       await dataSource.query('PRAGMA foreign_keys = ON');
       await dataSource.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+      // Statements run in the order they are sent, so the writer may send several
+      // at once and wait for one round trip (see runStatements in bulk-write).
+      (dataSource.driver as unknown as { databaseConnection: { serialize(): void } }).databaseConnection.serialize();
     }
     if (location.engine === 'postgres') {
       await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'all' }));
