@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { collect, eventually } from '../support/gateway';
 import { Dock } from '../fixtures/dji/dock';
-import { GatewayProcess, logDirectory } from './support/processes';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
 import { firmwareDevice } from '../fixtures/dji/firmware-device';
 
@@ -30,10 +32,13 @@ const CREATE = /* GraphQL */ `
 /** The reply window of the processes: short, so that resends happen within a test. */
 const REPLY_TIMEOUT_MS = 1500;
 
+/** How long a process may take to be ready: longer than alone, as one of two migrating the same database waits for the other. */
+const READY_TIMEOUT_MS = 30_000;
+
 describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   const run = runId();
   const sn = `SVC${run.toUpperCase()}`;
-  const logs = logDirectory(run);
+  const logs = join(tmpdir(), `ota-services-${run}`);
   let db: TestDatabase;
   let a: GatewayProcess;
   let b: GatewayProcess;
@@ -42,15 +47,22 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   let onB: ReturnType<typeof collect<any>>;
   let clock = Date.UTC(2026, 10, 21, 10, 0, 0);
 
-  const env = (name: string) => ({
-    DATABASE_URL: db.url,
-    REDIS_URL: SERVICE_URLS.redis,
-    MQTT_URL: SERVICE_URLS.mqtt,
-    MQTT_SHARED_GROUP: `ota-svc-${run}`,
-    MQTT_CLIENT_ID: `ota-svc-${run}-${name}`,
-    DJI_REPLY_TIMEOUT_MS: String(REPLY_TIMEOUT_MS),
-    DJI_SEND_ATTEMPTS: '3',
-  });
+  /** Starts instance `a` or `b` (a restart keeps its client id, hence its broker session); `name` names its log. */
+  const start = (name: string, instance: 'a' | 'b') =>
+    startGatewayProcess({
+      dir: logs,
+      name,
+      mqttUrl: SERVICE_URLS.mqtt,
+      clientId: `ota-svc-${run}-${instance}`,
+      waitReady: false,
+      env: {
+        DATABASE_URL: db.url,
+        REDIS_URL: SERVICE_URLS.redis,
+        MQTT_SHARED_GROUP: `ota-svc-${run}`,
+        DJI_REPLY_TIMEOUT_MS: String(REPLY_TIMEOUT_MS),
+        DJI_SEND_ATTEMPTS: '3',
+      },
+    });
 
   /** An ota_progress event (need_reply 1) as the dock sends it; each call a later timestamp. */
   const progress = (bid: string, percent: number, tid: string = randomUUID()) => ({
@@ -104,8 +116,8 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // Started together on an empty database: one of them migrates, the other waits.
-    [a, b] = await Promise.all([GatewayProcess.start('a', logs, env('a')), GatewayProcess.start('b', logs, env('b'))]);
-    await Promise.all([a.waitReady(), b.waitReady()]);
+    [a, b] = await Promise.all([start('a', 'a'), start('b', 'b')]);
+    await Promise.all([a.waitReady(READY_TIMEOUT_MS), b.waitReady(READY_TIMEOUT_MS)]);
     dock = await Dock.connect(SERVICE_URLS.mqtt, sn);
     onA = collect<any>(a.ws(), PROGRESS, { gatewaySn: sn });
     onB = collect<any>(b.ws(), PROGRESS, { gatewaySn: sn });
@@ -201,7 +213,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   test('after one instance is killed, the other carries on and takes over its resends; what the broker held for the dead one arrives when it is back, once', withLogs(async () => {
     const bid = await createUpgrade(a);
     await eventually(() => otaCreatesOf(bid).length >= 1, 10_000, 'the first ota_create');
-    expect(await a.kill('SIGKILL')).toBeNull();
+    expect((await a.kill('SIGKILL')).code).toBeNull();
 
     // Persistent sessions (the default): the broker keeps routing a share of the group's
     // messages to the dead member's session and holds them there; the survivor handles the rest.
@@ -217,8 +229,8 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
 
     // A comes back with its client id: the held messages arrive (the reply too, if the broker
     // routed it to A's session), and every event is stored once.
-    a = await GatewayProcess.start('a2', logs, env('a'));
-    await a.waitReady();
+    a = await start('a2', 'a');
+    await a.waitReady(READY_TIMEOUT_MS);
     await eventually(async () => (await commandStatus(bid)) === 'ANSWERED', 10_000, 'the command answered');
     await eventually(() => later.every((e) => repliesTo(e.tid).length >= 1), 15_000, 'an events_reply for every later event');
     const rows = await ledger(`dedupe_key = ANY($1)`, [later.map((e) => `dji:${sn}:event:${e.tid}`)]);
@@ -234,15 +246,15 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await subscriptionsOn(a, 1);
 
     const burst = Array.from({ length: 40 }, (_, i) => progress(`bid-${run}-2`, i + 1));
-    let stopping: Promise<void> | undefined;
+    let stopping: Promise<unknown> | undefined;
     for (const [i, event] of burst.entries()) {
       await dock.event(event);
       if (i === 15) stopping = b.stop(); // SIGTERM while the dock keeps sending
     }
     await stopping;
-    expect(b.exitCode).toBe(0);
-    b = await GatewayProcess.start('b2', logs, env('b'));
-    await b.waitReady();
+    expect(b.child.exitCode).toBe(0);
+    b = await start('b2', 'b');
+    await b.waitReady(READY_TIMEOUT_MS);
 
     await eventually(() => burst.every((e) => repliesTo(e.tid).length >= 1), 15_000, 'an events_reply for every event of the burst');
     const rows = await ledger(`dedupe_key = ANY($1)`, [burst.map((e) => `dji:${sn}:event:${e.tid}`)]);
