@@ -158,7 +158,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       clock,
       staleAfterMs: config.staleAfterMs,
       logger: logger.child({ component: 'stale-sweeper' }),
-      listening: { [UpgradeSource.DJI]: () => connection.connected },
+      listening: { [UpgradeSource.DJI]: () => connection.ready },
     });
     sweeper.run();
     stops.push(() => sweeper.stop());
@@ -187,7 +187,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       services,
       recorder,
       metrics,
-      readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.connected },
+      readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
       // Built by `npm run build` next to the compiled server: dist/dashboard.
       extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });

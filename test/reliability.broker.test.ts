@@ -130,3 +130,47 @@ test('a publish made while disconnected is queued by the client and goes out aft
     await broker.close();
   }
 });
+
+test('the connection is ready only once the broker confirmed its subscriptions, again after every reconnection', async () => {
+  // A broker that holds back its SUBACK until the test lets it go.
+  const aedes = new Aedes();
+  const held: (() => void)[] = [];
+  let subscribeRequests = 0;
+  const letSubscribe = () => held.splice(0).forEach((release) => release());
+  aedes.authorizeSubscribe = (_client, subscription, callback) => {
+    subscribeRequests++;
+    held.push(() => callback(null, subscription));
+  };
+  const server: Server = createServer((socket) => aedes.handle(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const connection = new MqttConnection({
+    url,
+    clientId: 'ready-test',
+    // A clean session: the broker restores nothing, the client subscribes anew after each connection.
+    persistentSession: false,
+    subscriptions: ['thing/product/+/events'],
+    onMessage: async () => undefined,
+    logger: pino({ level: 'silent' }),
+    minReconnectMs: 50,
+  });
+  try {
+    await connection.waitConnected(5000);
+    await eventually(() => subscribeRequests >= 1, 5000, 'the subscription asked for');
+    expect(connection.connected).toBe(true);
+    expect(connection.ready).toBe(false);
+    letSubscribe();
+    await eventually(() => connection.ready, 5000, 'ready once subscribed');
+
+    // Dropped: not ready again until the new subscription is confirmed.
+    const asked = subscribeRequests;
+    for (const client of Object.values((aedes as unknown as { clients: Record<string, { conn: Socket }> }).clients)) client.conn.destroy();
+    await eventually(() => subscribeRequests > asked && connection.connected, 5000, 'reconnected and subscribing');
+    expect(connection.ready).toBe(false);
+    letSubscribe();
+    await eventually(() => connection.ready, 5000, 'ready again');
+  } finally {
+    await connection.close();
+    await new Promise<void>((resolve) => aedes.close(() => server.close(() => resolve())));
+  }
+});

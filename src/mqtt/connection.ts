@@ -71,6 +71,8 @@ export class MqttConnection {
   private readonly maxReconnectMs: number;
   private closing = false;
   private readonly persistentSession: boolean;
+  /** True once the broker confirmed this connection's subscriptions (SUBACK); false from every disconnection. */
+  private subscribed = false;
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.persistentSession = options.persistentSession ?? true;
@@ -93,10 +95,20 @@ export class MqttConnection {
     this.client.on('connect', () => {
       this.client.options.reconnectPeriod = this.minReconnectMs;
       options.logger.info({ url: redact(options.url) }, 'mqtt connected');
-      // Subscribing again on a resumed session is harmless and covers a broker that lost it.
-      if (options.subscriptions.length === 0) return;
-      this.client.subscribe([...options.subscriptions], { qos: 1 }, (error) => {
-        if (error) options.logger.error({ err: error }, 'mqtt subscribe failed');
+      // Subscribing again on a resumed session is harmless and covers a broker that lost it
+      // (Mosquitto forgets shared subscriptions when it restarts).
+      if (options.subscriptions.length === 0) {
+        this.subscribed = true;
+        return;
+      }
+      const generation = this.generation;
+      this.client.subscribe([...options.subscriptions], { qos: 1 }, (error, granted) => {
+        const refused = granted?.filter((g) => g.qos === 128) ?? [];
+        if (error || refused.length > 0) {
+          options.logger.error({ err: error, refused: refused.map((g) => g.topic) }, 'mqtt subscribe failed');
+          return;
+        }
+        if (generation === this.generation) this.subscribed = true;
       });
     });
     this.client.on('reconnect', () => {
@@ -104,6 +116,7 @@ export class MqttConnection {
       this.client.options.reconnectPeriod = next;
     });
     this.client.on('close', () => {
+      this.subscribed = false;
       this.generation++;
       this.heldAcks.clear();
       if (!this.closing) options.logger.warn('mqtt connection closed; reconnecting');
@@ -114,6 +127,16 @@ export class MqttConnection {
   /** True while connected to the broker. */
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /**
+   * True while connected and subscribed: messages published now reach the
+   * gateway. Between a reconnection and the SUBACK a broker that lost the
+   * subscription (Mosquitto drops shared ones when it restarts) would drop
+   * them, so readiness waits for this.
+   */
+  get ready(): boolean {
+    return this.client.connected && this.subscribed;
   }
 
   /** Resolves on the first successful connection; rejects if the first attempt fails before `timeoutMs`. */
