@@ -60,8 +60,11 @@ export interface GatewayProcessOptions {
    * its SQLite file (`gateway.sqlite`) unless `env` sets DATABASE_URL.
    */
   readonly dir: string;
-  /** MQTT_URL: the test's own broker (without it the gateway would start an embedded one on the default port). */
-  readonly mqttUrl: string;
+  /**
+   * MQTT_URL: the test's own broker. Null: the gateway starts its embedded
+   * broker (then set MQTT_HOST and a free MQTT_PORT in `env`).
+   */
+  readonly mqttUrl: string | null;
   /** MQTT_CLIENT_ID. Stable across restarts of "the same" gateway: the broker keeps its session. */
   readonly clientId: string;
   /** @default `gateway-<n>`, n counting the launches of this test file */
@@ -104,7 +107,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       PORT: String(port),
-      MQTT_URL: options.mqttUrl,
+      ...(options.mqttUrl !== null ? { MQTT_URL: options.mqttUrl } : {}),
       MQTT_CLIENT_ID: options.clientId,
       DATABASE_URL: `sqlite:${join(options.dir, 'gateway.sqlite')}`,
       LOG_LEVEL: 'info',
