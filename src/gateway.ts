@@ -25,7 +25,7 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 
-/** Units waiting for the writer beyond which the MQTT client stops reading (four batches: a push waits behind at most that). */
+/** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
 const MQTT_BACKLOG_LIMIT = 2048;
 
 /** How long start-up waits for Redis (with REDIS_URL) before giving up. */
@@ -125,8 +125,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const onDjiMessage = djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
-      // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker).
-      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, { filters: DJI_SUBSCRIPTIONS, onMessage: onDjiMessage });
+      // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
+      // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
+      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
+        filters: DJI_SUBSCRIPTIONS,
+        onMessage: async (topic, payload) => {
+          await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
+          return onDjiMessage(topic, payload);
+        },
+      });
       const started = broker;
       stops.push(() => started.close());
       logger.info({ port: broker.port }, 'embedded MQTT broker listening');

@@ -246,3 +246,25 @@ test('whenRoom waits until fewer than the limit wait for the writer', async () =
   // Woken once the batch was taken off the queue, not before.
   expect(roomAt).toBe(0);
 });
+
+test('whenRoom wakes waiters first come, first served, only as many as there is room for', async () => {
+  const own = new WriteQueue(dataSource);
+  const limit = 3;
+  const woken: number[] = [];
+  const depthsWhenWoken: number[] = [];
+  // The writer's backlog is full: whoever comes now waits.
+  const backlog = Array.from({ length: limit }, () => own.submit(async () => ({ result: -1 })));
+  const producers = Array.from({ length: 10 }, (_, i) =>
+    own.whenRoom(limit).then(() => {
+      woken.push(i);
+      depthsWhenWoken.push(own.depth);
+      // What a producer does once woken: queue its unit (the MQTT handler records the message).
+      return own.submit(async () => ({ result: i }));
+    }),
+  );
+  expect(woken).toEqual([]);
+  expect(await Promise.all(producers)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  await Promise.all(backlog);
+  expect(woken).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  expect(Math.max(...depthsWhenWoken)).toBeLessThan(limit);
+});

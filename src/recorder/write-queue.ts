@@ -183,17 +183,22 @@ export class WriteQueue {
    * messages would wait long enough for the platform to give up on it.
    */
   whenRoom(limit: number): Promise<void> {
-    if (this.pending.length < limit) return Promise.resolve();
+    // Behind others already waiting: first come, first served.
+    if (this.pending.length < limit && this.roomWaiters.length === 0) return Promise.resolve();
     return new Promise((wake) => this.roomWaiters.push({ limit, wake }));
   }
 
+  /**
+   * Wakes waiters in order, as many as there is room for: each woken one is
+   * counted as queued, since it submits its unit right after. Waking them all
+   * at once would let a crowd of producers (many docks' messages waiting in
+   * the embedded broker) overshoot the limit together.
+   */
   private wakeRoomWaiters(): void {
-    if (this.roomWaiters.length === 0) return;
-    const waiting = this.roomWaiters;
-    this.roomWaiters = [];
-    for (const waiter of waiting) {
-      if (this.pending.length < waiter.limit) waiter.wake();
-      else this.roomWaiters.push(waiter);
+    let woken = 0;
+    while (this.roomWaiters.length > 0 && this.pending.length + woken < this.roomWaiters[0].limit) {
+      this.roomWaiters.shift()!.wake();
+      woken++;
     }
   }
 
@@ -215,8 +220,8 @@ export class WriteQueue {
    * before the commit; if any unit or that final write fails, the transaction
    * is rolled back whole and the batch runs again in careful mode, each unit
    * in its own SAVEPOINT with its deferred writes made inside it, so the
-   * failing unit rolls back alone. Units are functions of their input, so running one twice is
-   * safe; only the outcome of the committed run counts.
+   * failing unit rolls back alone. Units are functions of their input, so
+   * running one twice is safe; only the outcome of the committed run counts.
    */
   private async runBatch(batch: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
