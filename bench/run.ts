@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs, USAGE, UsageError, type BenchOptions, type ScenarioName } from './lib/args';
 import { cleanupAll, installCleanupHooks } from './lib/cleanup';
 import { cpuAccount, loadAverage, machineInfo } from './lib/machine';
+import { medianOf } from './lib/median';
 import { REPO_ROOT } from './lib/proc';
 import { formatTable, row, type Row } from './lib/report';
 import type { ScenarioContext } from './scenarios/context';
@@ -74,11 +75,22 @@ async function main(): Promise<number> {
    * share of the machine's CPU that other processes took meanwhile (noise).
    */
   const load: Partial<Record<ScenarioName, { before: number; after: number; otherCpuShare: number | null }>> = {};
+  /** Every run of each scenario, as measured (the table shows their medians). */
+  const runs: { [K in keyof Results]?: NonNullable<Results[K]>[] } = {};
+  const repeated = async <K extends keyof Results>(name: K, measure: () => Promise<NonNullable<Results[K]>>) => {
+    const all: NonNullable<Results[K]>[] = [];
+    for (let i = 1; i <= options.repeat; i++) {
+      if (options.repeat > 1) ctx.log(`${name}: run ${i} of ${options.repeat}`);
+      all.push(await measure());
+    }
+    runs[name] = all as never;
+    results[name] = medianOf(all);
+  };
   const scenarios: Record<ScenarioName, () => Promise<void>> = {
-    mqtt: async () => void (results.mqtt = await mqttIngest(ctx)),
-    webhook: async () => void (results.webhook = await webhookIngest(ctx)),
-    fanout: async () => void (results.fanout = await fanout(ctx)),
-    query: async () => void (results.query = await query(ctx)),
+    mqtt: () => repeated('mqtt', () => mqttIngest(ctx)),
+    webhook: () => repeated('webhook', () => webhookIngest(ctx)),
+    fanout: () => repeated('fanout', () => fanout(ctx)),
+    query: () => repeated('query', () => query(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -106,6 +118,7 @@ async function main(): Promise<number> {
 
   const rows = tableRows(options, results, errors);
   const notes = noteLines(results);
+  if (options.repeat > 1) notes.unshift(spreadLine(options.repeat, runs));
   const noisiest = Math.max(0, ...Object.values(load).map((l) => l.otherCpuShare ?? 0));
   notes.push(
     `CPU taken by other processes during each scenario (share of all cores): ${Object.entries(load)
@@ -135,6 +148,7 @@ async function main(): Promise<number> {
     notes,
     load,
     results,
+    runs,
     errors,
   };
   writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
@@ -229,6 +243,28 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
   return rows;
 }
 
+/** With --repeat: that the figures are medians, and how far the runs of the headline figures spread. */
+function spreadLine(repeat: number, runs: { [K in keyof Results]?: NonNullable<Results[K]>[] }): string {
+  const range = (values: number[], digits = 0) => {
+    const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    return `${f(Math.min(...values))}–${f(Math.max(...values))}`;
+  };
+  const parts: string[] = [];
+  if (runs.mqtt) {
+    parts.push(
+      `MQTT ingest ${range(runs.mqtt.map((r) => r.gateway.messagesPerSecond))} msg/s (bare ${range(runs.mqtt.map((r) => r.baseline.messagesPerSecond))})`,
+    );
+  }
+  if (runs.webhook) {
+    parts.push(
+      `webhook ${range(runs.webhook.map((r) => r.gateway.requestsPerSecond))} req/s (bare ${range(runs.webhook.map((r) => r.baseline.requestsPerSecond))})`,
+    );
+  }
+  if (runs.fanout) parts.push(`fan-out p99 ${range(runs.fanout.map((r) => r.gateway.latencyMs.p99), 1)} ms`);
+  if (runs.query) parts.push(`dashboard p99 ${range(runs.query.map((r) => r.gateway.dashboardMs.p99), 1)} ms`);
+  return `Every figure is the median of ${repeat} runs of its scenario (gateway and baseline measured in each). Spread over the runs: ${parts.join('; ')}.`;
+}
+
 /** Where the time went, for reading the table. */
 function noteLines(r: Results): string[] {
   const notes: string[] = [];
@@ -238,7 +274,7 @@ function noteLines(r: Results): string[] {
     const g = r.mqtt.gateway;
     notes.push(
       `MQTT ingest: the broker acknowledged every publish after ${f2(g.publishSeconds)} s (bare: ${f2(r.mqtt.baseline.publishSeconds)} s); ` +
-        `the writer committed ${g.writer.batches} batches (mean ${f1(g.writer.meanBatch)} messages) and was inside a batch ` +
+        `the writer committed ${Math.round(g.writer.batches)} batches (mean ${f1(g.writer.meanBatch)} messages) and was inside a batch ` +
         `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
         `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare broker CPU ${f1(r.mqtt.baseline.serverCpuSeconds)} s.`,
     );
@@ -246,7 +282,7 @@ function noteLines(r: Results): string[] {
   if (r.webhook) {
     const g = r.webhook.gateway;
     notes.push(
-      `Webhook ingest: ${g.writer.batches} writer batches (mean ${f1(g.writer.meanBatch)} pushes), inside a batch ` +
+      `Webhook ingest: ${Math.round(g.writer.batches)} writer batches (mean ${f1(g.writer.meanBatch)} pushes), inside a batch ` +
         `${f1(g.writer.busySeconds)} s = ${Math.round(g.writer.busyShare * 100)}% of the run; gateway CPU ${f1(g.serverCpuSeconds)} s ` +
         `(${Math.round(((g.serverCpuSeconds ?? NaN) / g.seconds) * 100)}% of one core), bare server CPU ${f1(r.webhook.baseline.serverCpuSeconds)} s.`,
     );

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly tasks: number;
   /** Scenario 4: sequential requests per query. */
   readonly requests: number;
+  /** Runs of each scenario; every figure is the median of its runs. */
+  readonly repeat: number;
   /** Scenarios to run. */
   readonly only: readonly ScenarioName[];
   /** Write V8 CPU profiles of the gateway processes under bench/results/profiles/. */
@@ -45,6 +47,7 @@ const DEFAULTS = {
   events: 100_000,
   tasks: 10_000,
   requests: 200,
+  repeat: 1,
 };
 
 /** `--smoke`: every scenario, tiny, for CI (well under a minute). Explicit sizes still win. */
@@ -73,6 +76,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
   --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/
   --out FILE       JSON output (default bench/results/latest.json)
