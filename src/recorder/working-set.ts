@@ -1,6 +1,6 @@
 import { type EntityManager, In } from 'typeorm';
 import type { InboundEnvelope } from '../domain';
-import { rowStatements, runStatements, writeRows } from '../store/bulk-write';
+import { rowStatements, runStatements, sendTogether, writeRows } from '../store/bulk-write';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
 import { batchMemo, type DeferredWrites } from './write-queue';
 
@@ -93,17 +93,19 @@ export class WorkingSet implements DeferredWrites {
     }
     // The three reads are independent: sent together, they cost one round trip.
     const externalIds = [...new Set([...tasks.values()].map((t) => t.externalId))];
-    const [held, found, rows] = await Promise.all([
-      keys.size > 0 ? tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : [],
-      tasks.size > 0 ? tx.find(UpgradeTask, { where: { externalId: In(externalIds) } }) : [],
+    const none = async () => [];
+    const [held, found, rows] = (await sendTogether<unknown[]>(tx, [
+      keys.size > 0 ? () => tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : none,
+      tasks.size > 0 ? () => tx.find(UpgradeTask, { where: { externalId: In(externalIds) } }) : none,
       tasks.size > 0
-        ? tx
-            .getRepository(UpgradeSubTask)
-            .createQueryBuilder('s')
-            .where('s.task_id IN (SELECT t.id FROM upgrade_task t WHERE t.external_id IN (:...externalIds))', { externalIds })
-            .getMany()
-        : [],
-    ]);
+        ? () =>
+            tx
+              .getRepository(UpgradeSubTask)
+              .createQueryBuilder('s')
+              .where('s.task_id IN (SELECT t.id FROM upgrade_task t WHERE t.external_id IN (:...externalIds))', { externalIds })
+              .getMany()
+        : none,
+    ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[]];
     for (const key of keys) this.dedupeKeys.set(key, null);
     for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
     for (const key of tasks.keys()) this.tasks.set(key, null);

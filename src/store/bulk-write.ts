@@ -91,20 +91,39 @@ export function rowStatements<T extends ObjectLiteral>(
 }
 
 /**
- * Runs statements in `tx` in the given order, all sent at once: the
- * connection runs them one after the other (SQLite's is put in serialized
- * mode by `openDatabase`, a PostgreSQL client queues its queries), so the
- * writer waits for one round trip instead of one each. Waits for every one to
- * finish, then fails with the first failure. Resolves with the generated keys
- * of each statement, sorted (see {@link writeRows}).
+ * Runs independent queries of one transaction in the order given and resolves
+ * with their results in that order. On SQLite they are all sent at once: the
+ * connection runs them one after the other (`openDatabase` puts it in
+ * serialized mode), so the writer waits for one hand-off to the driver's
+ * thread instead of one each; every one finishes before the first failure is
+ * thrown. Elsewhere they run one by one: a PostgreSQL client would queue them
+ * too, but pg deprecates sending a query while one is running, and a round
+ * trip to a server costs little next to the query.
  */
-export async function runStatements(tx: EntityManager, statements: readonly RowStatement[]): Promise<number[][]> {
-  const settled = await Promise.allSettled(statements.map((s) => runReturning(tx, s.sql, s.parameters)));
+export async function sendTogether<T>(tx: EntityManager, queries: readonly (() => Promise<T>)[]): Promise<T[]> {
+  if (tx.connection.options.type !== 'sqlite') {
+    const results: T[] = [];
+    for (const query of queries) results.push(await query());
+    return results;
+  }
+  const settled = await Promise.allSettled(queries.map((query) => query()));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) throw failed.reason;
-  return settled.map((s, i) => {
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * Runs statements in `tx` in the given order (sent together, see
+ * {@link sendTogether}) and resolves with the generated keys of each, sorted
+ * (see {@link writeRows}).
+ */
+export async function runStatements(tx: EntityManager, statements: readonly RowStatement[]): Promise<number[][]> {
+  const returned = await sendTogether(
+    tx,
+    statements.map((s) => () => runReturning(tx, s.sql, s.parameters)),
+  );
+  return returned.map((rows, i) => {
     const column = statements[i].generatedKey;
-    const rows = (s as PromiseFulfilledResult<Record<string, unknown>[]>).value;
     return column ? rows.map((r) => Number(r[column])).sort((a, b) => a - b) : [];
   });
 }
