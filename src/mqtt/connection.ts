@@ -207,7 +207,10 @@ export class MqttConnection {
       this.ackChain = this.ackChain.then(() =>
         work.then(
           () => {
-            if (generation === this.generation && this.client.connected) send(packet);
+            // Once the client is ending, nothing more is acknowledged: the handler's
+            // events_reply could not go out ("client disconnecting"), so the broker
+            // must give the message to the next session, which answers it.
+            if (generation === this.generation && this.client.connected && !this.client.disconnecting) send(packet);
           },
           (error) => {
             if (generation !== this.generation) return;
