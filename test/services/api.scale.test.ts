@@ -2,7 +2,7 @@ import { ShadowStatus, UpgradeSource, UpgradeStatus, type InboundEnvelope } from
 import { HUAWEI_CALLBACK_PATH } from '../../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from '../support/gateway';
 import { djiEnvelope, huaweiEnvelope } from '../support/observations';
-import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
+import { createTestDatabase, describeWith, endMqttSessions, runId, SERVICE_URLS, type TestDatabase } from './support/services';
 
 /*
  * The API of two gateway instances sharing PostgreSQL, Redis and Mosquitto,
@@ -65,6 +65,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    await endMqttSessions([`ota-test-${run}-a`, `ota-test-${run}-b`]);
     await db?.drop();
   });
 

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { collect, eventually } from '../support/gateway';
 import { Dock } from '../fixtures/dji/dock';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { createTestDatabase, describeWith, runId, SERVICE_URLS, type TestDatabase } from './support/services';
+import { createTestDatabase, describeWith, endMqttSessions, runId, SERVICE_URLS, type TestDatabase } from './support/services';
 import { firmwareDevice } from '../fixtures/dji/firmware-device';
 
 /*
@@ -128,14 +127,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
   afterAll(async () => {
     await dock?.close().catch(() => undefined);
     await Promise.all([a?.stop(), b?.stop()]);
-    // The instances' persistent sessions would stay at the shared broker for good, each queueing
-    // every dock message any later run publishes: end them (a clean connection drops the session).
-    for (const instance of ['a', 'b']) {
-      const session = await mqtt
-        .connectAsync(SERVICE_URLS.mqtt, { clientId: `ota-svc-${run}-${instance}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 })
-        .catch(() => null);
-      await session?.endAsync().catch(() => undefined);
-    }
+    await endMqttSessions([`ota-svc-${run}-a`, `ota-svc-${run}-b`]);
     await db?.drop();
     if (!process.env.OTA_TEST_KEEP_DATABASES) rmSync(logs, { recursive: true, force: true });
   }, 30_000);

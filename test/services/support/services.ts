@@ -166,3 +166,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export function runId(): string {
   return randomBytes(4).toString('hex');
 }
+
+/**
+ * Ends the persistent MQTT sessions of these client ids at the shared broker
+ * (a clean connection drops a session). A test's gateways keep theirs when
+ * they stop, as in production; left there, each would subscribe for good and
+ * queue every dock message a later run publishes. Never throws.
+ */
+export async function endMqttSessions(clientIds: readonly string[]): Promise<void> {
+  for (const clientId of clientIds) {
+    const session = await mqtt
+      .connectAsync(SERVICE_URLS.mqtt, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 })
+      .catch(() => null);
+    await session?.endAsync().catch(() => undefined);
+  }
+}
