@@ -57,10 +57,12 @@ export interface RecorderOptions {
 
 /**
  * The one write path. Adapters hand it envelopes; in a single transaction
- * (shared with whatever else arrived in the same tick) it writes the ledger,
- * checks the dedupe key, applies the domain's state rules, writes the history
- * and the new sub-task and task state, and only after the commit publishes to
- * the bus. A promise it returns resolves only once its write is durable.
+ * (shared with whatever else arrived in the same tick) it checks the dedupe
+ * key, applies the domain's state rules, and records the ledger row, the
+ * history and the new sub-task and task state, and only after the commit
+ * publishes to the bus. A promise it returns resolves only once its write is
+ * durable. Within a batch it decides against the batch's {@link WorkingSet},
+ * which reads and writes the rows once for all its messages.
  */
 export class Recorder {
   private readonly clock: Clock;
