@@ -108,9 +108,10 @@ export class Recorder {
    * {@link publishProgress} from its `afterCommit`.
    */
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
-    const messages = await this.applyUpgrade(tx, observation, at);
+    const set = WorkingSet.of(tx);
+    const messages = await this.applyUpgrade(tx, set, observation, at);
     // The caller's unit may read these rows next; write them now.
-    await WorkingSet.of(tx).flush(tx);
+    await set.flush(tx);
     return messages;
   }
 
@@ -164,6 +165,7 @@ export class Recorder {
         });
       }
       const stale = await query.orderBy('s.last_observed_at', 'ASC').addOrderBy('s.id', 'ASC').limit(limit).getMany();
+      const set = WorkingSet.of(tx);
       const messages: UpgradeProgressMessage[] = [];
       for (const subTask of stale) {
         const task = await tx.findOneByOrFail(UpgradeTask, { id: subTask.taskId });
@@ -177,9 +179,9 @@ export class Recorder {
           occurredAt: at,
           statusDesc: describe(subTask),
         };
-        messages.push(...(await this.applyUpgrade(tx, observation, at, noNewsSince)));
+        messages.push(...(await this.applyUpgrade(tx, set, observation, at, noNewsSince)));
       }
-      await WorkingSet.of(tx).flush(tx);
+      // Written by the queue after this unit, which reads the database itself (not `deferring`).
       return this.publishing(messages, messages);
     });
   }
@@ -209,13 +211,13 @@ export class Recorder {
       return { result, afterCommit: () => this.bus.publishShadow(shadow) };
     }
     if (observation.replyToTid != null) {
-      const unmatched = await this.unmatchedReply(tx, observation, envelope.receivedAt);
+      const unmatched = await this.unmatchedReply(tx, set, observation, envelope.receivedAt);
       if (unmatched !== null) {
         set.addLedger(ledgerRow(envelope, InboundOutcome.UNHANDLED, unmatched, envelope.dedupeKey));
         return { result: { outcome: InboundOutcome.UNHANDLED, reason: unmatched, progress: [], shadow: null } };
       }
     }
-    const messages = await this.applyUpgrade(tx, observation, envelope.receivedAt);
+    const messages = await this.applyUpgrade(tx, set, observation, envelope.receivedAt);
     set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
     return this.publishing({ outcome: InboundOutcome.RECORDED, reason: null, progress: messages, shadow: null }, messages);
   }
@@ -231,8 +233,8 @@ export class Recorder {
   }
 
   /** Null when the reply belongs to a pending command; otherwise why it is not applied. */
-  private async unmatchedReply(tx: EntityManager, observation: UpgradeObservation, receivedAt: Date): Promise<string | null> {
-    const task = await WorkingSet.of(tx).task(tx, observation.source, observation.task.externalId);
+  private async unmatchedReply(tx: EntityManager, set: WorkingSet, observation: UpgradeObservation, receivedAt: Date): Promise<string | null> {
+    const task = await set.task(tx, observation.source, observation.task.externalId);
     if (!task) return `reply for unknown task ${observation.task.externalId}`;
     const accepted = this.replies ? await this.replies.acceptReply(tx, task, observation.replyToTid!, receivedAt) : false;
     return accepted ? null : `reply ${observation.replyToTid} matches no command waiting for a reply`;
@@ -241,8 +243,8 @@ export class Recorder {
   /**
    * Applies an upgrade observation to its task: finds or creates the task and
    * the targeted sub-tasks, runs the state rules for each, adds one progress
-   * event per sub-task and re-derives the task. Everything goes into the
-   * batch's working set, which the writer flushes.
+   * event per sub-task and re-derives the task. Everything goes into `set`,
+   * the batch's working set, which the writer flushes.
    *
    * With `staleSince`, the observation is the stale sweeper's TIMED_OUT: it
    * applies only to a sub-task still stale as of then (otherwise it writes
@@ -251,11 +253,11 @@ export class Recorder {
    */
   private async applyUpgrade(
     tx: EntityManager,
+    set: WorkingSet,
     observation: UpgradeObservation,
     receivedAt: Date,
     staleSince?: Date,
   ): Promise<UpgradeProgressMessage[]> {
-    const set = WorkingSet.of(tx);
     const task = await this.findOrCreateTask(tx, set, observation, receivedAt);
     const targets = this.targetsOf(observation, task, await set.subTasksOf(tx, task.id), receivedAt);
     const occurredAt = observation.occurredAt ?? receivedAt;
