@@ -1,3 +1,4 @@
+import { firmwareSuccessBody } from '../../src/simulators/huawei-pushes';
 import type { Outgoing } from './mqtt-load';
 
 /** Docks the DJI messages come from; a bid always comes from the same dock. */
@@ -76,16 +77,7 @@ export function huaweiPush(run: string, i: number, total: number): string {
       const words = ['downloading', 'downloaded', 'updating'];
       return JSON.stringify({ notifyType: 'fwUpgradeStateChangeNotify', ...ids, step: String(step + 1), stepDesc: words[step] });
     }
-    return JSON.stringify({
-      notifyType: 'fwUpgradeResultNotify',
-      ...ids,
-      curVersion: '1.6',
-      targetVersion: '1.6',
-      sourceVersion: '1.3',
-      status: 'SUCCESS',
-      statusDesc: 'SUCCESS: The device upgrade is successful.',
-      upgradeTime: '120',
-    });
+    return JSON.stringify(firmwareSuccessBody(ids));
   }
   if (step < 3) {
     const words = ['otacreated', 'downloaded', 'downloading'];

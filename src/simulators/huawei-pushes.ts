@@ -78,23 +78,33 @@ export function newHuaweiIds(deviceId = `sim-${hex(4)}`): HuaweiIds {
   };
 }
 
+/** The ids one firmware or software upgrade of one device is pushed with. */
+export interface HuaweiOperationIds {
+  readonly deviceId: string;
+  readonly appId: string;
+  readonly operationId: string;
+  readonly subOperationId: string;
+}
+
+/** A `fwUpgradeResultNotify` SUCCESS, 1.3 → 1.6, as the platform sends it. */
+export function firmwareSuccessBody(ids: HuaweiOperationIds): Record<string, unknown> {
+  return {
+    notifyType: 'fwUpgradeResultNotify',
+    ...ids,
+    curVersion: '1.6',
+    targetVersion: '1.6',
+    sourceVersion: '1.3',
+    status: 'SUCCESS',
+    statusDesc: 'SUCCESS: The device upgrade is successful.',
+    upgradeTime: '120',
+  };
+}
+
 /** The eight pushes, in order, for `ids`. The fifth repeats the fourth byte for byte. */
 export function huaweiSequence(ids: HuaweiIds): HuaweiPush[] {
   const fw = { deviceId: ids.deviceId, appId: ids.appId, ...ids.firmware };
   const sw = { deviceId: ids.deviceId, appId: ids.appId, ...ids.software };
-  const fwResult: HuaweiPush = {
-    label: 'firmware result SUCCESS',
-    body: {
-      notifyType: 'fwUpgradeResultNotify',
-      ...fw,
-      curVersion: '1.6',
-      targetVersion: '1.6',
-      sourceVersion: '1.3',
-      status: 'SUCCESS',
-      statusDesc: 'SUCCESS: The device upgrade is successful.',
-      upgradeTime: '120',
-    },
-  };
+  const fwResult: HuaweiPush = { label: 'firmware result SUCCESS', body: firmwareSuccessBody(fw) };
   return [
     { label: 'firmware downloading', body: { notifyType: 'fwUpgradeStateChangeNotify', ...fw, step: '1', stepDesc: 'downloading' } },
     { label: 'firmware downloaded', body: { notifyType: 'fwUpgradeStateChangeNotify', ...fw, step: '2', stepDesc: 'downloaded' } },
