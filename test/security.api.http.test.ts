@@ -39,13 +39,13 @@ describe('persisted queries (APQ) are off, and never a way around the token', ()
     await gateway.gql(query, {}, bearer(OPS));
     const response = await get(`extensions=${extensions}`);
     expect(response.status).toBe(401);
-    expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 
   it('with a token: 400 PERSISTED_QUERY_NOT_SUPPORTED (the client sends the full query next)', async () => {
     const response = await get(`extensions=${extensions}`, bearer(OPS));
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
   });
 
   it('a query with a hash that does not match it: 400 with a code, not an internal error', async () => {
@@ -55,7 +55,7 @@ describe('persisted queries (APQ) are off, and never a way around the token', ()
       body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ other }') } } }),
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
   });
 
   it('a GET with the query in the URL needs the token too', async () => {
@@ -95,7 +95,7 @@ describe('tokens: the usual spellings, nothing else', () => {
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 });
 
@@ -155,7 +155,7 @@ describe('Origin', () => {
     const before = await taskCount();
     const response = await post('https://evil.example');
     expect(response.status).toBe(403);
-    expect((await response.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(((await response.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
     expect((await post('null')).status).toBe(403);
     expect(await taskCount()).toBe(before);
   });

@@ -186,7 +186,10 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       return;
     }
-    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+    wsServer.handleUpgrade(request, socket, head, (ws) => {
+      quietOversizedFrames(ws, log);
+      wsServer.emit('connection', ws, request);
+    });
   });
 
   type Extra = { socket: WebSocket; request: IncomingMessage };
@@ -257,6 +260,22 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     await apollo.stop();
   });
 };
+
+/**
+ * A frame over maxPayload: ws has already closed the socket with 1009 when it
+ * emits the error, and graphql-ws would print it with console.error as an
+ * "internal error" for every such frame an attacker sends. Logged at info instead.
+ */
+function quietOversizedFrames(ws: WebSocket, log: FastifyBaseLogger): void {
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event === 'error' && (args[0] as { code?: unknown } | undefined)?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      log.info({ limit: MAX_WS_PAYLOAD }, 'graphql WebSocket closed: frame over the size limit');
+      return true;
+    }
+    return emit(event, ...args);
+  }) as WebSocket['emit'];
+}
 
 /** Never used for an operation: every path authenticates before one runs. A viewer, should that ever change. */
 function unauthenticatedPrincipal(): Principal {
