@@ -112,6 +112,12 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
         // fell too far behind) or closed the socket with a code graphql-ws
         // gives up on: start again, resuming from the last event.
         error: (error) => {
+          // graphql-ws does not retry a 4401 itself: resubscribe once a token is entered.
+          if ((error as { code?: number } | null)?.code === UNAUTHENTICATED) {
+            onState('token');
+            void tokenRefused(tokenSent).then(() => subscribe());
+            return;
+          }
           onState('stopped', describeStop(error));
           setTimeout(subscribe, 5000);
         },
