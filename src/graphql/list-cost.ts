@@ -53,6 +53,7 @@ export interface CostInput {
  * - a field with `ids`: the number of ids;
  * - `edges` and `nodes` of a connection (a type with `pageInfo`): 1, since the
  *   connection field already counted its page;
+ * - introspection lists (`types`, `fields`, …): 1, they are bounded by the schema;
  * - any other list: {@link UNPAGED_LIST_ESTIMATE}.
  * Fragments, named and inline, count as if written in place.
  */
@@ -134,6 +135,9 @@ function multiplier(field: FieldNode, definition: GraphQLField<unknown, unknown>
   }
   if (!isListType(getNullableType(definition.type))) return 1;
   if (isConnection(parent)) return 1;
+  // Introspection lists (types, fields, args…) are as long as the schema is, whatever the data:
+  // the introspection switch and the depth limit govern them, not the list cost.
+  if (getNamedType(definition.type).name.startsWith('__')) return 1;
   return UNPAGED_LIST_ESTIMATE;
 }
 
