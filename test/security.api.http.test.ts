@@ -160,6 +160,25 @@ describe('Origin', () => {
     expect(await taskCount()).toBe(before);
   });
 
+  it('a listed origin gets CORS headers (preflight and answer) so that its pages can read the API; others get none', async () => {
+    const preflight = await fetch(`${gateway.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://ops.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://ops.example.com');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const answer = await post('https://ops.example.com');
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://ops.example.com');
+    const foreign = await fetch(`${gateway.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    // A viewer's answer to a listed origin is still refused by role, with the CORS header so the page can read why.
+    const forbidden = await post('https://ops.example.com', WALL);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers.get('access-control-allow-origin')).toBe('https://ops.example.com');
+  });
+
   it('the gateway\'s own origin, a listed one (any case, default port) and no Origin at all are let in', async () => {
     for (const origin of [gateway.url, 'https://ops.example.com', 'HTTPS://OPS.example.com:443', undefined]) {
       expect({ origin, status: (await post(origin)).status }).toEqual({ origin, status: 200 });

@@ -30,7 +30,7 @@ import { documentCost, listCostRule } from '../graphql/list-cost';
 import { maskExecutionResult } from '../graphql/mask-errors';
 import { createSharedSubscribe } from '../graphql/shared-execution';
 import { hideSuggestions, withoutSuggestions } from '../graphql/suggestions';
-import { type ApiAuth, type AuthResult, connectionParamsToken, originAllowed, type Principal, Role } from './auth';
+import { type ApiAuth, type AuthResult, connectionParamsToken, normaliseOrigin, originAllowed, type Principal, Role } from './auth';
 import type { Metrics } from './metrics';
 import { SubscriptionBudget, type SubscriptionLimits } from './subscription-budget';
 
@@ -152,6 +152,21 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     if (!originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) {
       log.info({ origin: request.headers.origin }, 'graphql request from a foreign origin refused');
       return reply.code(403).send(errorBody(ErrorCode.FORBIDDEN, `Origin ${String(request.headers.origin).slice(0, 100)} is not allowed (GRAPHQL_ALLOWED_ORIGINS)`));
+    }
+    // A listed origin (another host than the gateway's) may read the answers: CORS for it alone.
+    const origin = request.headers.origin;
+    if (origin !== undefined && allowedOrigins.includes(normaliseOrigin(origin) ?? '')) {
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'WWW-Authenticate');
+    }
+    // A preflight carries no credentials; the request it announces is authenticated as any other.
+    if (request.method === 'OPTIONS') {
+      if (reply.hasHeader('access-control-allow-origin')) {
+        reply
+          .header('access-control-allow-methods', 'GET, POST')
+          .header('access-control-allow-headers', 'Authorization, Content-Type, Apollo-Require-Preflight, X-Apollo-Operation-Name')
+          .header('access-control-max-age', '600');
+      }
+      return reply.code(204).send();
     }
     // A browser opening the endpoint gets the Sandbox page; it sends the token with its operations.
     // Only a bare GET: a query string may carry an operation (`query`, or `extensions` with a hash).
