@@ -125,7 +125,7 @@ export class CredentialStore {
       try {
         return readFileSync(file, 'utf8');
       } catch (error) {
-        throw new Error(`${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new Error(`${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
       }
     };
     const parse = <T>(file: string, parser: (text: string) => T): T => {
@@ -133,7 +133,7 @@ export class CredentialStore {
         return parser(read(file));
       } catch (error) {
         const message = (error as Error).message;
-        throw new Error(message.startsWith(file) ? message : `${file}: ${message}`);
+        throw new Error(message.startsWith(file) ? message : `${file}: ${message}`, { cause: error });
       }
     };
     const users = parse(this.files.passwordFile, parsePasswordFile);
