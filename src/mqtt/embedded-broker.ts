@@ -93,6 +93,9 @@ interface ClientState {
   warnedDrop: boolean;
 }
 
+/** Longest client id accepted: the broker keeps one entry per client id (MQTT 3.1 allowed 23). */
+const MAX_CLIENT_ID_LENGTH = 128;
+
 /** Topics only the broker itself may publish on. */
 const SYS_PREFIX = '$SYS/';
 
@@ -169,6 +172,7 @@ export async function startEmbeddedBroker(
 
   /** Whom a CONNECT speaks for, or why it is refused. */
   const identify = async (clientId: string, username: string | undefined, password: Buffer | undefined): Promise<Identity | AuthenticateError> => {
+    if (clientId.length > MAX_CLIENT_ID_LENGTH) return authError(2, `client ids are at most ${MAX_CLIENT_ID_LENGTH} characters`);
     if (clientId === gatewayClientId) {
       return isGatewaySecret(password) ? { kind: 'gateway' } : authError(2, `client id ${clientId} is reserved for the gateway`);
     }
