@@ -308,6 +308,41 @@ describe('without a password file', () => {
     }
   });
 
+  test('a dock publishes for the aircraft it announced in update_topo, and only while it is announced', async () => {
+    const gateway = await startTestGateway();
+    const clients: MqttClient[] = [];
+    try {
+      const [dockSn, otherSn, aircraft] = [newSn(), newSn(), newSn('AIR')];
+      const other = await connect(gateway.mqttUrl, { clientId: `c-${otherSn}`, username: otherSn });
+      clients.push(other);
+      const topo = (subDevices: { sn: string }[]) => JSON.stringify({ tid: randomUUID(), bid: randomUUID(), timestamp: Date.now(), method: 'update_topo', data: { domain: '3', type: 1, sub_type: 0, sub_devices: subDevices } });
+      const osd = JSON.stringify({ tid: randomUUID(), timestamp: Date.now(), data: { height: 1 } });
+
+      // Not announced yet: refused.
+      const early = await connect(gateway.mqttUrl, { clientId: `a-${dockSn}`, username: dockSn });
+      clients.push(early);
+      await publishAndWaitForClose(early, `thing/product/${aircraft}/osd`, osd);
+
+      const dock = await connect(gateway.mqttUrl, { clientId: `b-${dockSn}`, username: dockSn });
+      clients.push(dock);
+      // Announcing another dock as its aircraft does not give it that dock's topics.
+      await dock.publishAsync(`sys/product/${dockSn}/status`, topo([{ sn: aircraft }, { sn: otherSn }]), { qos: 1 });
+      await dock.publishAsync(`thing/product/${aircraft}/osd`, osd, { qos: 1 });
+      await dock.publishAsync(`thing/product/${aircraft}/state`, osd, { qos: 1 });
+      expect(await granted(dock, [`thing/product/${aircraft}/property/set`, `thing/product/${otherSn}/property/set`])).toEqual([1, 128]);
+      await publishAndWaitForClose(dock, `thing/product/${otherSn}/osd`, osd);
+
+      // The aircraft goes away (an empty sub_devices): the dock no longer speaks for it.
+      const again = await connect(gateway.mqttUrl, { clientId: `d-${dockSn}`, username: dockSn });
+      clients.push(again);
+      await again.publishAsync(`sys/product/${dockSn}/status`, topo([]), { qos: 1 });
+      await publishAndWaitForClose(again, `thing/product/${aircraft}/osd`, osd);
+    } finally {
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+      await gateway.stop();
+    }
+  });
+
   test('MQTT_ALLOW_ANONYMOUS=true keeps MQTT_HOST and says so loudly', async () => {
     const log = capturingLogger();
     const gateway = await startTestGateway({ MQTT_HOST: '0.0.0.0', MQTT_ALLOW_ANONYMOUS: 'true', LOG_LEVEL: 'info' }, { logger: log.logger });
