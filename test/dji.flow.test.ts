@@ -298,7 +298,8 @@ test('ota_progress for an unknown bid creates a task with a sub-task for the gat
     expect(reply.json).toMatchObject({ tid: event.tid, bid, method: 'ota_progress', data: { result: 0 } });
 
     const row = await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: bid });
-    expect(row).toMatchObject({ source: 'DJI', kind: 'FIRMWARE', gatewaySn: sn, status: 'IN_PROGRESS', progress: 37 });
+    // 37 % of the download, which is the first half of a DJI upgrade (download 0–50, install 50–100).
+    expect(row).toMatchObject({ source: 'DJI', kind: 'FIRMWARE', gatewaySn: sn, status: 'IN_PROGRESS', progress: 19 });
     const stored = await task(row.id);
     expect(stored.subTasks).toEqual([
       expect.objectContaining({ deviceId: sn, status: 'IN_PROGRESS', percent: 37, step: 'download_firmware', vendorStatus: 'in_progress' }),

@@ -2,11 +2,13 @@ import {
   IgnoreReason,
   UpgradeStatus as S,
   clampPercent,
+  countStatuses,
   decideTransition,
   deriveTaskProgress,
   deriveTaskStatus,
   isTerminal,
   reportedChanges,
+  tallyOf,
 } from '../src/domain';
 
 const t = (ms: number) => new Date(Date.UTC(2026, 10, 21, 12, 0, 0, ms));
@@ -58,16 +60,16 @@ describe('deriveTaskStatus', () => {
     ['rejected beats canceled', [S.CANCELED, S.REJECTED], S.REJECTED],
     ['canceled beats success', [S.CANCELED, S.SUCCEEDED], S.CANCELED],
   ] as const)('%s', (_name, statuses, expected) => {
-    expect(deriveTaskStatus(statuses)).toBe(expected);
+    expect(deriveTaskStatus(countStatuses(statuses))).toBe(expected);
   });
 });
 
 describe('deriveTaskProgress', () => {
-  it('is the rounded mean, a succeeded sub-task counting 100 and a missing percent 0', () => {
-    expect(deriveTaskProgress([])).toBeNull();
-    expect(deriveTaskProgress([{ status: S.IN_PROGRESS, percent: 50 }])).toBe(50);
-    expect(deriveTaskProgress([{ status: S.SUCCEEDED, percent: 40 }, { status: S.IN_PROGRESS, percent: 33 }])).toBe(67);
-    expect(deriveTaskProgress([{ status: S.PENDING, percent: null }, { status: S.IN_PROGRESS, percent: 25 }])).toBe(13);
+  it('is the rounded mean, a succeeded sub-task counting 100 and a missing progress 0', () => {
+    expect(deriveTaskProgress(tallyOf([]))).toBeNull();
+    expect(deriveTaskProgress(tallyOf([{ status: S.IN_PROGRESS, progress: 50 }]))).toBe(50);
+    expect(deriveTaskProgress(tallyOf([{ status: S.SUCCEEDED, progress: 40 }, { status: S.IN_PROGRESS, progress: 33 }]))).toBe(67);
+    expect(deriveTaskProgress(tallyOf([{ status: S.PENDING, progress: null }, { status: S.IN_PROGRESS, progress: 25 }]))).toBe(13);
   });
 });
 

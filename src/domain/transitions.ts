@@ -1,5 +1,5 @@
 import type { ReportedFields } from './observation';
-import { FAILURE_SEVERITY, UpgradeStatus, isTerminal } from './status';
+import { UpgradeStatus, isTerminal } from './status';
 
 /** What the state rules need to know of a sub-task. */
 export interface SubTaskState {
@@ -80,36 +80,6 @@ export const REPORTED_KEYS: readonly (keyof ReportedFields)[] = [
   'targetVersion',
   'upgradeTime',
 ];
-
-/**
- * A task's status, derived from its sub-tasks':
- * none yet: PENDING; all in one status: that status; all terminal: SUCCEEDED
- * when all succeeded, else the worst outcome among them; otherwise IN_PROGRESS.
- */
-export function deriveTaskStatus(subTaskStatuses: readonly UpgradeStatus[]): UpgradeStatus {
-  if (subTaskStatuses.length === 0) return UpgradeStatus.PENDING;
-  const first = subTaskStatuses[0];
-  if (subTaskStatuses.every((s) => s === first)) return first;
-  if (subTaskStatuses.every(isTerminal)) {
-    for (const outcome of FAILURE_SEVERITY) if (subTaskStatuses.includes(outcome)) return outcome;
-    return UpgradeStatus.SUCCEEDED;
-  }
-  return UpgradeStatus.IN_PROGRESS;
-}
-
-/**
- * A task's progress: the rounded mean of its sub-tasks' percent, a succeeded
- * sub-task counting 100 and one with no percent yet counting 0. Null for a task
- * with no sub-task.
- */
-export function deriveTaskProgress(
-  subTasks: readonly { readonly status: UpgradeStatus; readonly percent: number | null }[],
-): number | null {
-  if (subTasks.length === 0) return null;
-  let sum = 0;
-  for (const s of subTasks) sum += s.status === UpgradeStatus.SUCCEEDED ? 100 : (s.percent ?? 0);
-  return Math.round(sum / subTasks.length);
-}
 
 /** Clamps a reported percent into 0..100 (integers); non-finite values give null. */
 export function clampPercent(value: number): number | null {

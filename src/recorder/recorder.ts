@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
+  EMPTY_TALLY,
   type InboundEnvelope,
   type ShadowObservation,
   type UpgradeObservation,
   OPEN_STATUSES,
+  type SubTaskShare,
   type TransitionDecision,
   type UpgradeSource,
   UpgradeStatus,
@@ -12,7 +14,9 @@ import {
   deriveTaskProgress,
   deriveTaskStatus,
   isStale,
+  nextDeviceProgress,
   reportedChanges,
+  retally,
 } from '../domain';
 import {
   InboundMessage,
@@ -22,6 +26,8 @@ import {
   ShadowEvent,
   UpgradeSubTask,
   UpgradeTask,
+  storeTally,
+  tallyOfTask,
 } from '../store/entities';
 import { type Clock, systemClock } from './clock';
 import type { EventBus, UpgradeProgressMessage } from './event-bus';
@@ -259,16 +265,19 @@ export class Recorder {
     staleSince?: Date,
   ): Promise<UpgradeProgressMessage[]> {
     const task = await this.findOrCreateTask(tx, set, observation, receivedAt);
-    const targets = this.targetsOf(observation, task, await set.subTasksOf(tx, task.id), receivedAt);
+    const targets = await this.targetsOf(tx, set, observation, task, receivedAt, staleSince === undefined);
     const occurredAt = observation.occurredAt ?? receivedAt;
     const changed: { subTask: UpgradeSubTask; event: ProgressEvent }[] = [];
+    // The task's derived values follow from its tally, updated from each sub-task's share before and after.
+    const before = tallyOfTask(task);
+    let tally = before;
 
-    for (const subTask of targets.all) {
-      if (!targets.created.has(subTask) && !targets.targeted.has(subTask)) continue;
+    for (const { subTask, created } of targets) {
+      const share: SubTaskShare | null = created ? null : { status: subTask.status, progress: subTask.progress };
       const sweep = staleSince !== undefined;
       let decision: TransitionDecision;
       if (sweep) {
-        if (targets.created.has(subTask) || !isStale(subTask, staleSince)) continue;
+        if (!isStale(subTask, staleSince)) continue;
         decision = { applied: true, status: UpgradeStatus.TIMED_OUT };
       } else {
         decision = decideTransition(subTask, { status: observation.status, occurredAt });
@@ -277,12 +286,15 @@ export class Recorder {
       if (decision.applied) {
         // A real observation reopening a swept sub-task: the sweeper's reason no longer holds.
         if (!sweep && subTask.closedByStaleSweep) subTask.statusDesc = null;
+        const step = observation.step ?? subTask.step;
         Object.assign(subTask, reportedChanges(observation));
         subTask.status = decision.status;
+        subTask.progress = nextDeviceProgress(subTask.progress, { status: decision.status, step, percent: observation.percent ?? null });
         if (!sweep) subTask.lastOccurredAt = occurredAt;
         subTask.closedByStaleSweep = sweep;
         subTask.updatedAt = receivedAt;
       }
+      tally = retally(tally, share, { status: subTask.status, progress: subTask.progress });
       set.subTaskChanged(subTask);
       const event = Object.assign(new ProgressEvent(), {
         subTaskId: subTask.id,
@@ -303,9 +315,10 @@ export class Recorder {
       changed.push({ subTask: subTask.snapshot(), event });
     }
 
-    const status = deriveTaskStatus(targets.all.map((s) => s.status));
-    const progress = deriveTaskProgress(targets.all);
-    if (status !== task.status || progress !== task.progress || targets.created.size > 0) {
+    const status = deriveTaskStatus(tally.counts);
+    const progress = deriveTaskProgress(tally);
+    if (tally !== before || status !== task.status || progress !== task.progress) {
+      storeTally(task, tally);
       task.status = status;
       task.progress = progress;
       task.updatedAt = receivedAt;
@@ -331,6 +344,7 @@ export class Recorder {
         createdAt: at,
         updatedAt: at,
       });
+      storeTally(task, EMPTY_TALLY);
       set.addTask(task);
       return task;
     }
@@ -346,28 +360,35 @@ export class Recorder {
     return task;
   }
 
-  /** The sub-tasks an observation applies to, creating the ones it names that do not exist yet. */
-  /** `all` is the task's list of rows itself: sub-tasks created here are added to it. */
-  private targetsOf(observation: UpgradeObservation, task: UpgradeTask, all: SubTaskRow[], at: Date) {
-    const created = new Set<SubTaskRow>();
-    const targeted = new Set<SubTaskRow>();
+  /**
+   * The sub-tasks an observation applies to, creating the ones it names that
+   * do not exist yet (unless `create` is false: the sweeper's own observation).
+   * One naming its device reads that device's row only; one about every
+   * device of its task reads them all (DJI: a dock and its aircraft).
+   */
+  private async targetsOf(
+    tx: EntityManager,
+    set: WorkingSet,
+    observation: UpgradeObservation,
+    task: UpgradeTask,
+    at: Date,
+    create: boolean,
+  ): Promise<{ subTask: SubTaskRow; created: boolean }[]> {
     const target = observation.target;
     if (target.kind === 'device') {
-      let row = all.find((s) => s.deviceId === target.deviceId);
-      if (!row) {
-        row = SubTaskRow.fresh(task.id, target.deviceId, target.externalId ?? null, at);
-        all.push(row);
-        created.add(row);
-      }
-      targeted.add(row);
-    } else if (all.length === 0) {
-      const row = SubTaskRow.fresh(task.id, target.fallbackDeviceId, null, at);
-      all.push(row);
-      created.add(row);
-    } else {
-      for (const row of all) targeted.add(row);
+      const row = await set.subTask(tx, task.id, target.deviceId);
+      if (row) return [{ subTask: row, created: false }];
+      if (!create) return [];
+      const fresh = SubTaskRow.fresh(task.id, target.deviceId, target.externalId ?? null, at);
+      set.addSubTask(fresh);
+      return [{ subTask: fresh, created: true }];
     }
-    return { all, created, targeted };
+    const all = await set.allSubTasksOf(tx, task.id);
+    if (all.length > 0) return all.map((subTask) => ({ subTask, created: false }));
+    if (!create) return [];
+    const fresh = SubTaskRow.fresh(task.id, target.fallbackDeviceId, null, at);
+    set.addSubTask(fresh);
+    return [{ subTask: fresh, created: true }];
   }
 
   private async writeShadow(tx: EntityManager, observation: ShadowObservation, receivedAt: Date): Promise<ShadowEvent> {

@@ -140,6 +140,8 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         progress: null,
         createdAt: now,
         updatedAt: now,
+        // Its tally: every sub-task below starts PENDING.
+        pendingCount: devices.length,
       });
       await tx.insert(UpgradeTask, task);
       for (const device of devices) {
