@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ShadowStatus, UpgradeSource, UpgradeStatus, type InboundEnvelope } from '../../src/domain';
+import { ShadowStatus, UpgradeSource, UpgradeStatus, deriveTaskProgress, deriveTaskStatus, tallyOf, type InboundEnvelope } from '../../src/domain';
 import type { EventBus, UpgradeProgressMessage } from '../../src/recorder/event-bus';
 import { Recorder } from '../../src/recorder/recorder';
 import { WriteQueue } from '../../src/recorder/write-queue';
@@ -290,6 +290,27 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     expect(task.status).toBe(UpgradeStatus.SUCCEEDED);
     const [sub] = await b.store.subTasksOfTasks([task.id]);
     expect(sub).toMatchObject({ status: UpgradeStatus.SUCCEEDED, percent: 100 });
+  });
+
+  test('two instances pushing into one task at once keep its counts, status and progress exact', async () => {
+    const [a, b] = open;
+    const statuses = [UpgradeStatus.SENT, UpgradeStatus.IN_PROGRESS, UpgradeStatus.SUCCEEDED, UpgradeStatus.FAILED, UpgradeStatus.PAUSED];
+    // 400 pushes over 60 devices, each sent to both instances (as a platform re-push lands anywhere): half are duplicates.
+    const pushes = Array.from({ length: 400 }, (_, i) =>
+      huaweiEnvelope({ operationId: 'pg-tally', deviceId: `d${(i * 7) % 60}`, status: statuses[i % statuses.length], percent: (i * 13) % 101 }),
+    );
+    const results = await Promise.all([
+      ...pushes.map((p) => a.recorder.record(p)),
+      ...[...pushes].reverse().map((p) => b.recorder.record({ ...p, receivedAt: new Date() })),
+    ]);
+    expect(results.filter((r) => r.outcome === InboundOutcome.RECORDED)).toHaveLength(400);
+    const task = await a.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: 'pg-tally' });
+    const subTasks = await a.dataSource.getRepository(UpgradeSubTask).findBy({ taskId: task.id });
+    expect(subTasks).toHaveLength(60);
+    const recount = tallyOf(subTasks);
+    expect(tallyOfTask(task)).toEqual(recount);
+    expect(task.status).toBe(deriveTaskStatus(recount.counts));
+    expect(task.progress).toBe(deriveTaskProgress(recount));
   });
 
   test('two instances sweeping stale sub-tasks at once time each one out once', async () => {
