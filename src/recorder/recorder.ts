@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import {
   EMPTY_TALLY,
   type InboundEnvelope,
+  type ObservedReport,
   type ShadowObservation,
   type UpgradeObservation,
   OPEN_STATUSES,
@@ -14,6 +15,7 @@ import {
   deriveTaskProgress,
   deriveTaskStatus,
   isStale,
+  lastOccurredAtAfter,
   nextDeviceProgress,
   reportedChanges,
   retally,
@@ -115,7 +117,7 @@ export class Recorder {
    */
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
     const set = WorkingSet.of(tx);
-    const messages = await this.applyUpgrade(tx, set, observation, at);
+    const messages = await this.applyUpgrade(tx, set, observation, at, {});
     // The caller's unit may read these rows next; write them now.
     await set.flush(tx);
     return messages;
@@ -132,8 +134,8 @@ export class Recorder {
    * records for each a TIMED_OUT observation of the gateway's own, with
    * `describe(subTask)` as its `statusDesc`: in the history, on the task's
    * derived status, published after commit. The sub-task is marked
-   * `closedByStaleSweep` and keeps its `lastOccurredAt`, so a real observation
-   * not older than the last one applied still reopens it.
+   * `closedByStaleSweep` and keeps its `lastOccurredAt`, so any later real
+   * report of the device still reopens it.
    *
    * Sub-tasks of a task whose command still waits to be sent or answered
    * (`outbound_command` PENDING) are left alone: the command sender decides
@@ -185,7 +187,7 @@ export class Recorder {
           occurredAt: at,
           statusDesc: describe(subTask),
         };
-        messages.push(...(await this.applyUpgrade(tx, set, observation, at, noNewsSince)));
+        messages.push(...(await this.applyUpgrade(tx, set, observation, at, { staleSince: noNewsSince })));
       }
       // Written by the queue after this unit, which reads the database itself (not `deferring`).
       return this.publishing(messages, messages);
@@ -252,18 +254,21 @@ export class Recorder {
    * event per sub-task and re-derives the task. Everything goes into `set`,
    * the batch's working set, which the writer flushes.
    *
-   * With `staleSince`, the observation is the stale sweeper's TIMED_OUT: it
-   * applies only to a sub-task still stale as of then (otherwise it writes
-   * nothing), marks it `closedByStaleSweep` and leaves `lastObservedAt` and
-   * `lastOccurredAt` as they were (it is no news of the device).
+   * With `own`, the observation is the gateway's own conclusion, not a
+   * device's report: it never replaces an end the device reported (see
+   * `decideTransition`). With `own.staleSince`, it is the stale sweeper's
+   * TIMED_OUT: it applies only to a sub-task still stale as of then (otherwise
+   * it writes nothing), marks it `closedByStaleSweep` and leaves
+   * `lastObservedAt` and `lastOccurredAt` as they were (it is no news of the device).
    */
   private async applyUpgrade(
     tx: EntityManager,
     set: WorkingSet,
     observation: UpgradeObservation,
     receivedAt: Date,
-    staleSince?: Date,
+    own?: { readonly staleSince?: Date },
   ): Promise<UpgradeProgressMessage[]> {
+    const staleSince = own?.staleSince;
     const task = await this.findOrCreateTask(tx, set, observation, receivedAt);
     const targets = await this.targetsOf(tx, set, observation, task, receivedAt, staleSince === undefined);
     const occurredAt = observation.occurredAt ?? receivedAt;
@@ -276,11 +281,19 @@ export class Recorder {
       const share: SubTaskShare | null = created ? null : { status: subTask.status, progress: subTask.progress };
       const sweep = staleSince !== undefined;
       let decision: TransitionDecision;
+      let report: ObservedReport | null = null;
       if (sweep) {
         if (!isStale(subTask, staleSince)) continue;
         decision = { applied: true, status: UpgradeStatus.TIMED_OUT };
       } else {
-        decision = decideTransition(subTask, { status: observation.status, occurredAt });
+        report = {
+          status: observation.status,
+          occurredAt: observation.occurredAt,
+          receivedAt,
+          redelivered: observation.redelivered === true,
+          origin: own ? 'gateway' : 'device',
+        };
+        decision = decideTransition(subTask, report);
         subTask.lastObservedAt = receivedAt;
       }
       if (decision.applied) {
@@ -290,7 +303,7 @@ export class Recorder {
         Object.assign(subTask, reportedChanges(observation));
         subTask.status = decision.status;
         subTask.progress = nextDeviceProgress(subTask.progress, { status: decision.status, step, percent: observation.percent ?? null });
-        if (!sweep) subTask.lastOccurredAt = occurredAt;
+        if (report) subTask.lastOccurredAt = lastOccurredAtAfter(subTask, report);
         subTask.closedByStaleSweep = sweep;
         subTask.updatedAt = receivedAt;
       }
