@@ -8,6 +8,8 @@ import {
   deriveTaskStatus,
   isTerminal,
   lastOccurredAtAfter,
+  nextDeviceProgress,
+  phaseProgress,
   plausibleDeviceTime,
   reportedChanges,
   tallyOf,
@@ -133,5 +135,24 @@ describe('helpers', () => {
     [Number.POSITIVE_INFINITY, null],
   ])('clampPercent(%p) = %p', (input, expected) => {
     expect(clampPercent(input)).toBe(expected);
+  });
+});
+
+describe('device progress across phases', () => {
+  it('weights DJI phases (download 0–50, install 50–100) and never goes back; success is 100', () => {
+    expect(phaseProgress('download_firmware', 100)).toBe(50);
+    expect(phaseProgress('upgrade_firmware', 0)).toBe(50);
+    expect(phaseProgress('upgrade_firmware', 37)).toBe(69);
+    expect(phaseProgress('updating', 37)).toBe(37);
+    expect(phaseProgress('upgrade_firmware', null)).toBe(50);
+    expect(phaseProgress(null, null)).toBeNull();
+    let progress: number | null = null;
+    const seen: (number | null)[] = [];
+    const reports: [S, string | null, number | null][] = [
+      [S.IN_PROGRESS, 'download_firmware', 0], [S.IN_PROGRESS, 'download_firmware', 100], [S.IN_PROGRESS, 'upgrade_firmware', 0],
+      [S.IN_PROGRESS, 'download_firmware', 40], [S.PAUSED, null, null], [S.IN_PROGRESS, 'upgrade_firmware', 80], [S.SUCCEEDED, null, null],
+    ];
+    for (const [status, step, percent] of reports) seen.push((progress = nextDeviceProgress(progress, { status, step, percent })));
+    expect(seen).toEqual([0, 50, 50, 50, 50, 90, 100]);
   });
 });
