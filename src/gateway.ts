@@ -129,9 +129,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
       broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
         filters: DJI_SUBSCRIPTIONS,
-        onMessage: async (topic, payload) => {
+        onMessage: async (topic, payload, delivery) => {
           await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-          return onDjiMessage(topic, payload);
+          return onDjiMessage(topic, payload, delivery);
         },
       });
       const started = broker;

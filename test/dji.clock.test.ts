@@ -7,6 +7,8 @@
  * moves from downloading to installing; the phase stays visible as `step`).
  */
 import { randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import { ProgressEvent, UpgradeTask } from '../src/store/entities';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collectingOutput } from '../src/simulators/output';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
@@ -99,4 +101,36 @@ test.each(CLOCKS)('a dock whose clock %s ends its upgrade SUCCEEDED; every repor
   const taskProgress = seen.map((p) => p.task.progress ?? 0);
   expect(taskProgress).toEqual([...taskProgress].sort((a, b) => a - b));
   expect(seen.some((p) => p.subTask.step === 'upgrade_firmware' && p.subTask.percent === 0 && p.subTask.progress === 50)).toBe(true);
+});
+
+test('a message the dock marks as redelivered (DUP) is held against its clock: older than the last applied, it moves nothing; a terminal one still ends the upgrade', async () => {
+  const sn = `DUP${randomUUID().slice(0, 8).toUpperCase()}`;
+  const bid = randomUUID();
+  const client = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `dup-dock-${sn}`, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  try {
+    const t = Date.now();
+    const publish = (timestamp: number, output: Record<string, unknown>, dup: boolean) =>
+      client.publishAsync(
+        `thing/product/${sn}/events`,
+        JSON.stringify({ tid: randomUUID(), bid, timestamp, method: 'ota_progress', data: { result: 0, output } }),
+        { qos: 1, dup },
+      );
+    await publish(t, { status: 'in_progress', progress: { percent: 60, step_key: 'download_firmware' } }, false);
+    await publish(t + 2000, { status: 'paused', progress: { percent: 80, step_key: 'download_firmware' } }, false);
+    await publish(t + 1000, { status: 'in_progress', progress: { percent: 70, step_key: 'download_firmware' } }, true);
+    // A reboot to 1970, sent again: implausible, so it blocks nothing.
+    await publish(5, { status: 'ok', progress: { percent: 100, step_key: 'upgrade_firmware' } }, true);
+
+    const row = await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: bid });
+    const events = await gateway.dataSource.getRepository(ProgressEvent).find({ where: { taskId: row.id }, order: { id: 'ASC' } });
+    expect(events.map((e) => [e.reportedStatus, e.applied, e.ignoredReason])).toEqual([
+      ['IN_PROGRESS', true, null],
+      ['PAUSED', true, null],
+      ['IN_PROGRESS', false, 'STALE'],
+      ['SUCCEEDED', true, null],
+    ]);
+    expect(row).toMatchObject({ status: 'SUCCEEDED', progress: 100 });
+  } finally {
+    await client.endAsync();
+  }
 });

@@ -53,7 +53,7 @@ export async function startEmbeddedBroker(host: string, port: number, ingest?: E
     authorizePublish: (client, packet, callback) => {
       if (packet.topic.startsWith(SYS_PREFIX)) return callback(new Error(`${SYS_PREFIX} topic is reserved`));
       if (!ingest || !ingests(packet.topic)) return callback(null);
-      const handled = ingest.onMessage(packet.topic, packet.payload as Buffer);
+      const handled = ingest.onMessage(packet.topic, packet.payload as Buffer, { redelivered: packet.dup === true });
       inFlight.add(handled);
       handled.then(
         () => callback(null),
