@@ -60,6 +60,7 @@ describe('decideTransition', () => {
     const ahead = new Date(received.getTime() + 365 * 86_400_000);
     expect(lastOccurredAtAfter(running, { status: S.PAUSED, occurredAt: ahead, receivedAt: received })).toEqual(t(10));
     expect(lastOccurredAtAfter(running, { status: S.PAUSED, occurredAt: t(3), receivedAt: received })).toEqual(t(3));
+    expect(lastOccurredAtAfter(running, { status: S.PAUSED, occurredAt: t(3), receivedAt: received, origin: 'gateway' })).toEqual(t(10));
     expect(plausibleDeviceTime(ahead, received)).toBeNull();
     expect(plausibleDeviceTime(new Date(0), received)).toBeNull();
   });

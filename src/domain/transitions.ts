@@ -113,10 +113,12 @@ function isLate(current: SubTaskState, observed: ObservedReport): boolean {
 
 /**
  * The sub-task's `lastOccurredAt` once `observed` is applied: the report's
- * device time when plausible, else the one it had (an implausible time is
- * never the reference later redeliveries are held against).
+ * device time when plausible, else the one it had (an implausible time, or
+ * the gateway's own clock on its own conclusions, is never the reference
+ * later redeliveries of the device are held against).
  */
 export function lastOccurredAtAfter(current: SubTaskState, observed: ObservedReport): Date | null {
+  if (observed.origin === 'gateway') return current.lastOccurredAt;
   return plausibleDeviceTime(observed.occurredAt, observed.receivedAt) ?? current.lastOccurredAt;
 }
 
