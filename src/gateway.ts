@@ -171,9 +171,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         config.mqttPort,
         {
           filters: DJI_SUBSCRIPTIONS,
-          onMessage: async (topic, payload) => {
+          onMessage: async (topic, payload, delivery) => {
             await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-            return onDjiMessage(topic, payload);
+            return onDjiMessage(topic, payload, delivery);
           },
         },
         {
