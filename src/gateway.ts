@@ -150,6 +150,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       url: mqttUrl,
       clientId: config.mqttClientId,
       persistentSession: !config.mqttCleanSession,
+      // MQTT 5 with an external broker: a session that ends when its instance stops, or expires after
+      // a crash, so an instance gone for good holds no share of the group's traffic. The embedded aedes speaks 3.1.1.
+      protocolVersion: config.mqttUrl ? 5 : 4,
+      sessionExpirySeconds: config.mqttSessionExpirySeconds,
       username: config.mqttUsername,
       password: config.mqttPassword,
       subscriptions,
