@@ -154,6 +154,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       // a crash, so an instance gone for good holds no share of the group's traffic. The embedded aedes speaks 3.1.1.
       protocolVersion: config.mqttUrl ? 5 : 4,
       sessionExpirySeconds: config.mqttSessionExpirySeconds,
+      // A clean stop hands the instance's share to the group's other members and ends its session; with no
+      // group, or on SQLite (one instance by construction), there is no other member: the session is kept
+      // for MQTT_SESSION_EXPIRY_SECONDS, and a restart gets what came meanwhile.
+      endSessionOnClose: config.mqttUrl !== undefined && config.mqttSharedGroup !== null && config.database.engine === 'postgres',
       username: config.mqttUsername,
       password: config.mqttPassword,
       subscriptions,

@@ -27,6 +27,14 @@ export interface MqttConnectionOptions {
    * nothing else. @default 4
    */
   readonly protocolVersion?: 4 | 5;
+  /**
+   * {@link close} leaves the subscriptions, drains, and ends the session
+   * (MQTT 5: expiry 0), so a stopped instance holds no share of a shared
+   * group. False: a persistent session is kept (until it expires), with its
+   * subscriptions, so that a process back with the same client id gets what
+   * came meanwhile. @default protocolVersion === 5
+   */
+  readonly endSessionOnClose?: boolean;
   /** MQTT 5, persistent session: how long the broker keeps it after a connection ended without a clean stop. @default 60 */
   readonly sessionExpirySeconds?: number;
   /** MQTT 5: most messages the broker may have in flight to this client (unacknowledged). @default 100 */
@@ -67,7 +75,7 @@ export interface MqttConnectionOptions {
  * connection is gone, as long as its session lives (Mosquitto does), and a
  * session kept for good would hold that share for good once its instance is
  * removed or renamed. So, with MQTT 5 (an external broker):
- * - a graceful {@link close} leaves the group (UNSUBSCRIBE), handles and
+ * - a graceful {@link close} (`endSessionOnClose`) leaves the group (UNSUBSCRIBE), handles and
  *   acknowledges whatever the broker still sends the session, and only then
  *   disconnects with a session expiry of 0: the broker drops an empty session,
  *   and the group's traffic goes to the other members;
@@ -222,12 +230,12 @@ export class MqttConnection {
    * drops the now empty session. If the drain does not finish within
    * `drainTimeoutMs`, or the connection drops meanwhile, it disconnects
    * keeping the session, which then expires as after a crash (a process with
-   * the same client id resumes it). A persistent MQTT 3.1.1 session (the
-   * embedded broker, which subscribes nothing) keeps its subscriptions.
+   * the same client id resumes it). Without `endSessionOnClose` a persistent
+   * session is kept with its subscriptions (until it expires).
    */
   async close(): Promise<void> {
     this.closing = true;
-    const endsSession = this.protocolVersion === 5 || !this.persistentSession;
+    const endsSession = (this.options.endSessionOnClose ?? this.protocolVersion === 5) || !this.persistentSession;
     if (!endsSession || !this.client.connected || this.displaced) {
       await this.settleAcknowledgements();
       await this.client.endAsync(!this.client.connected);
