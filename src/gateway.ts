@@ -15,6 +15,7 @@ import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
+import { MqttSessionRegistry } from './mqtt/session-registry';
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
@@ -146,6 +147,38 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       : config.mqttSharedGroup
         ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
         : [...DJI_SUBSCRIPTIONS];
+    // PostgreSQL with a shared group: instances that die are found and their sessions drained by the others.
+    if (config.mqttUrl && config.mqttSharedGroup !== null && config.database.engine === 'postgres') {
+      const registry = new MqttSessionRegistry(dataSource, {
+        clientId: config.mqttClientId,
+        group: config.mqttSharedGroup,
+        logger: logger.child({ component: 'mqtt-sessions' }),
+        adopt: async (clientId) => {
+          const orphan = new MqttConnection({
+            url: mqttUrl,
+            clientId,
+            protocolVersion: 5,
+            sessionExpirySeconds: config.mqttSessionExpirySeconds,
+            endSessionOnClose: true,
+            username: config.mqttUsername,
+            password: config.mqttPassword,
+            subscriptions,
+            subscribeOnConnect: false,
+            logger: logger.child({ component: 'mqtt', adopted: clientId }),
+            onMessage: onDjiMessage,
+            admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
+          });
+          try {
+            await orphan.waitConnected(10_000);
+          } finally {
+            await orphan.close();
+          }
+        },
+      });
+      // Listed (and locked) before connecting; removed only once the connection has closed (stops run in reverse).
+      await registry.start();
+      stops.push(() => registry.stop());
+    }
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,

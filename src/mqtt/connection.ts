@@ -11,8 +11,14 @@ export interface MqttConnectionOptions {
   readonly clientId: string;
   readonly username?: string;
   readonly password?: string;
-  /** Topic filters subscribed with QoS 1 on every (re)connection. */
+  /** Topic filters subscribed with QoS 1 on every (re)connection (and left by {@link close}). */
   readonly subscriptions: readonly string[];
+  /**
+   * False: never subscribe, only resume the session and let {@link close}
+   * leave its subscriptions and drain it (taking over a gone instance's
+   * session). @default true
+   */
+  readonly subscribeOnConnect?: boolean;
   /**
    * Keep the session at the broker across disconnections (`clean: false`), so
    * that what the broker accepted while the gateway was away or had not
@@ -141,7 +147,7 @@ export class MqttConnection {
       if (this.closing) return;
       // Subscribing again on a resumed session is harmless and covers a broker that lost it
       // (Mosquitto forgets shared subscriptions when it restarts).
-      if (options.subscriptions.length === 0) {
+      if (options.subscriptions.length === 0 || options.subscribeOnConnect === false) {
         this.subscribed = true;
         return;
       }
