@@ -7,7 +7,7 @@ export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
 /** Options of {@link MqttConnection}. */
 export interface MqttConnectionOptions {
   readonly url: string;
-  /** Stable across restarts: with `clean: false` the broker keeps the session (and what was not acknowledged). */
+  /** Stable across restarts and distinct per instance: the broker keeps the session (and what was not acknowledged) under it. */
   readonly clientId: string;
   readonly username?: string;
   readonly password?: string;
@@ -87,9 +87,10 @@ export interface MqttConnectionOptions {
  *   and the group's traffic goes to the other members;
  * - a crash leaves the session to the broker for `sessionExpirySeconds`: a
  *   process back with the same client id within that window resumes it with
- *   everything queued; otherwise the broker drops it, and with it its share of
- *   what was published in the window and what it had in flight (at most
- *   `receiveMaximum`);
+ *   everything queued, and so does another instance that drains it
+ *   (`subscribeOnConnect: false`, see MqttSessionRegistry); otherwise the
+ *   broker drops it, and with it its share of what was published in the
+ *   window and what it had in flight (at most `receiveMaximum`);
  * - `persistentSession: false` (`MQTT_CLEAN_SESSION`) starts every connection
  *   clean with an expiry of 0: nothing is kept across a disconnection at all.
  * A connection displaced by another client with the same id (DISCONNECT
