@@ -2,7 +2,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The MQTT sessions of the running instances (PostgreSQL deployments with a
- * shared group): each instance lists its client id while it runs and holds an
+ * shared group): each instance lists its broker and client id while it runs and holds an
  * advisory lock named after it, so that when one dies the others find its
  * session and drain it (see src/mqtt/session-registry.ts).
  */
@@ -12,9 +12,11 @@ export class MqttSession1764600000000 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     const ts = queryRunner.connection.options.type === 'postgres' ? 'timestamptz' : 'datetime';
     await queryRunner.query(`CREATE TABLE "mqtt_session" (
-      "client_id" varchar(64) PRIMARY KEY NOT NULL,
+      "broker" varchar(512) NOT NULL,
+      "client_id" varchar(64) NOT NULL,
       "shared_group" varchar(256) NOT NULL,
-      "registered_at" ${ts} NOT NULL)`);
+      "registered_at" ${ts} NOT NULL,
+      PRIMARY KEY ("broker", "client_id"))`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -149,10 +149,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         : [...DJI_SUBSCRIPTIONS];
     // PostgreSQL with a shared group: instances that die are found and their sessions drained by the others.
     if (config.mqttUrl && config.mqttSharedGroup !== null && config.database.engine === 'postgres') {
-      const registry = new MqttSessionRegistry(dataSource, {
+      const registry = new MqttSessionRegistry(config.database.url, {
+        broker: mqttUrl.replace(/\/\/[^@/]*@/, '//'),
         clientId: config.mqttClientId,
         group: config.mqttSharedGroup,
         logger: logger.child({ component: 'mqtt-sessions' }),
+        // Its lock went with a broken database connection and another instance drains the session: pause, then consume again.
+        onReclaimed: () => connection.resume(),
+        onTakenOver: () => connection.pause(),
         adopt: async (clientId) => {
           const orphan = new MqttConnection({
             url: mqttUrl,
@@ -168,11 +172,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
             onMessage: onDjiMessage,
             admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
           });
-          try {
-            await orphan.waitConnected(10_000);
-          } finally {
-            await orphan.close();
-          }
+          const connected = await orphan.waitConnected(10_000).then(
+            () => true,
+            () => false,
+          );
+          const ended = await orphan.close();
+          // Not drained (its owner came back and took the session, or the broker went away): listed still, tried again.
+          if (!connected || !ended) throw new Error(`the session of ${clientId} was not drained`);
         },
       });
       // Listed (and locked) before connecting; removed only once the connection has closed (stops run in reverse).

@@ -93,9 +93,11 @@ export interface MqttConnectionOptions {
  *   window and what it had in flight (at most `receiveMaximum`);
  * - `persistentSession: false` (`MQTT_CLEAN_SESSION`) starts every connection
  *   clean with an expiry of 0: nothing is kept across a disconnection at all.
- * A connection displaced by another client with the same id (DISCONNECT
- * "session taken over") does not reconnect: two instances never fight over
- * one session, and the displaced one is no longer ready.
+ * A connection displaced by another client with the same id does not
+ * reconnect (until {@link resume}): two instances never fight over one
+ * session, and the displaced one is no longer ready. That needs a broker that
+ * says so (DISCONNECT "session taken over", 0x8E); Mosquitto 2.0.11 only
+ * closes the connection, hence the start-up check of MqttSessionRegistry.
  */
 export class MqttConnection {
   readonly client: MqttClient;
@@ -202,6 +204,33 @@ export class MqttConnection {
     return this.client.connected && this.subscribed && !this.displaced;
   }
 
+  /** True after another client took this client id's session over (this connection then stays down until {@link resume}). */
+  get wasDisplaced(): boolean {
+    return this.displaced;
+  }
+
+  /**
+   * Connects again after a displacement, once the caller knows the client id
+   * is this instance's again (MqttSessionRegistry got its lock back).
+   */
+  /**
+   * Stops using the client id (no DISCONNECT: the broker keeps the session)
+   * until {@link resume}, while another instance drains the session.
+   */
+  pause(): void {
+    if (this.displaced || this.closing) return;
+    this.displaced = true;
+    this.options.logger.warn({ clientId: this.options.clientId }, 'mqtt: pausing; another instance is draining this client id\'s session');
+    this.client.end(true);
+  }
+
+  resume(): void {
+    if (!this.displaced || this.closing) return;
+    this.displaced = false;
+    this.options.logger.info({ clientId: this.options.clientId }, 'mqtt: the client id is this instance\'s again; reconnecting');
+    this.client.reconnect();
+  }
+
   /** Resolves on the first successful connection; rejects if the first attempt fails before `timeoutMs`. */
   waitConnected(timeoutMs: number): Promise<void> {
     if (this.client.connected) return Promise.resolve();
@@ -238,15 +267,16 @@ export class MqttConnection {
    * `drainTimeoutMs`, or the connection drops meanwhile, it disconnects
    * keeping the session, which then expires as after a crash (a process with
    * the same client id resumes it). Without `endSessionOnClose` a persistent
-   * session is kept with its subscriptions (until it expires).
+   * session is kept with its subscriptions (until it expires). Resolves true
+   * when it left, drained and ended the session.
    */
-  async close(): Promise<void> {
+  async close(): Promise<boolean> {
     this.closing = true;
     const endsSession = (this.options.endSessionOnClose ?? this.protocolVersion === 5) || !this.persistentSession;
     if (!endsSession || !this.client.connected || this.displaced) {
       await this.settleAcknowledgements();
       await this.client.endAsync(!this.client.connected);
-      return;
+      return false;
     }
     if (this.options.subscriptions.length > 0) {
       await this.client.unsubscribeAsync([...this.options.subscriptions]).catch(() => undefined);
@@ -255,7 +285,7 @@ export class MqttConnection {
     if (!drained || !this.client.connected) {
       this.options.logger.warn({ clientId: this.options.clientId }, 'mqtt: drain not finished; the broker keeps the session until it expires');
       await this.client.endAsync(!this.client.connected);
-      return;
+      return false;
     }
     if (this.protocolVersion === 5) {
       await this.client.endAsync({ reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
@@ -263,6 +293,7 @@ export class MqttConnection {
       await this.client.endAsync();
     }
     this.options.logger.info({ clientId: this.options.clientId }, 'mqtt: left the group, drained, session ended');
+    return true;
   }
 
   /** Waits until every held acknowledgement has been sent (or dropped). */

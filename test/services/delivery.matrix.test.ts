@@ -76,7 +76,9 @@ class Stream {
   /** Stops publishing and waits (up to 20 s) for the broker to accept what is on its way. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.race([Promise.all([...this.pending]), sleep(20_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.pending]), new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
     await this.client.endAsync(true);
   }
 }
@@ -328,6 +330,40 @@ describeWith(['postgres', 'mqtt'])('delivery matrix: instances that come and go 
     await stopCleanly(first);
     expect(await sessionLeftBehind(SERVICE_URLS.mqtt, `dlv-${run}-twin`)).toBe(false);
   }), 120_000);
+
+  test('the database connection holding an instance\'s lock is cut under load: another drains its session, it takes the lock back and goes on, nothing lost', withLogs(async () => {
+    const [l1, l2] = await startReady(['lock-1', 'lock-2']);
+    const stream = await Stream.open(SERVICE_URLS.mqtt, sn, `lock-${run}`);
+    stream.start();
+    await sleep(2000);
+    const holders = await db.query<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid::bigint = (hashtext($1)::bigint & 4294967295) AND granted`,
+      [`${SERVICE_URLS.mqtt} dlv-${run}-lock-1`],
+    );
+    expect(holders).toHaveLength(1);
+    await db.query(`SELECT pg_terminate_backend($1)`, [holders[0].pid]);
+    // lock-1 takes its lock back (or, if lock-2 found it free first and drains its session, pauses until then).
+    await eventually(() => /lock taken again/.test(l1.output()), 30_000, 'lock-1 taking its lock back');
+    await eventually(async () => (await fetch(`${l1.url}/readyz`)).status === 200, 30_000, 'lock-1 ready again');
+    await sleep(2000);
+    await stream.stop();
+
+    const figures = await settle(stream);
+    print('lock connection of one of two instances cut', figures);
+    expect(figures.lost).toEqual([]);
+    expect(figures.recordedTwice).toBe(0);
+    // Both consume again: lock-1 handles part of what comes next.
+    const before = await l1.metric('ota_mqtt_messages_total', { method: 'ota_progress' });
+    const more = await Stream.open(SERVICE_URLS.mqtt, sn, `lock2-${run}`);
+    more.start();
+    await sleep(2000);
+    await more.stop();
+    const after = await settle(more);
+    expect(after.lost).toEqual([]);
+    expect(await l1.metric('ota_mqtt_messages_total', { method: 'ota_progress' })).toBeGreaterThan(before);
+    await Promise.all([stopCleanly(l1), stopCleanly(l2)]);
+    for (const name of ['lock-1', 'lock-2']) expect({ name, left: await sessionLeftBehind(SERVICE_URLS.mqtt, `dlv-${run}-${name}`) }).toEqual({ name, left: false });
+  }), 180_000);
 
   (mosquittoBinary() ? test : test.skip)('broker restart under load (a private Mosquitto): lost only what the broker accepted before the instances had subscribed again', withLogs(async () => {
     const broker: Mosquitto = await startMosquitto();
