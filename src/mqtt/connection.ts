@@ -114,7 +114,7 @@ export class MqttConnection {
   private readonly protocolVersion: 4 | 5;
   /** When a message last came in or a PUBACK last went out (what {@link close} watches while draining). */
   private lastActivityAt = 0;
-  /** Set when another client took this client id's session over: no reconnection after that. */
+  /** Set when another client took this client id's session over, or by {@link pause}: no reconnection until {@link resume}. */
   private displaced = false;
 
   constructor(private readonly options: MqttConnectionOptions) {
@@ -204,15 +204,6 @@ export class MqttConnection {
     return this.client.connected && this.subscribed && !this.displaced;
   }
 
-  /** True after another client took this client id's session over (this connection then stays down until {@link resume}). */
-  get wasDisplaced(): boolean {
-    return this.displaced;
-  }
-
-  /**
-   * Connects again after a displacement, once the caller knows the client id
-   * is this instance's again (MqttSessionRegistry got its lock back).
-   */
   /**
    * Stops using the client id (no DISCONNECT: the broker keeps the session)
    * until {@link resume}, while another instance drains the session.
@@ -224,6 +215,11 @@ export class MqttConnection {
     this.client.end(true);
   }
 
+  /**
+   * Connects again after a displacement or a {@link pause}, once the caller
+   * knows the client id is this instance's again (MqttSessionRegistry got its
+   * lock back).
+   */
   resume(): void {
     if (!this.displaced || this.closing) return;
     this.displaced = false;
