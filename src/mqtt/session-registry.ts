@@ -11,7 +11,7 @@ interface PgClient {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Client } = require('pg') as { Client: new (config: { connectionString: string; keepAlive?: boolean }) => PgClient };
 
-/** First key of the advisory locks of MQTT sessions (the second is the client id's hash). */
+/** First key of the advisory locks of MQTT sessions (the second is the hash of broker and client id). */
 const NAMESPACE = `hashtext('ota-gateway:mqtt-session')`;
 
 /** Options of {@link MqttSessionRegistry}. */
@@ -49,9 +49,9 @@ export interface MqttSessionRegistryOptions {
  * and drains them, so that a crashed instance that never comes back holds
  * nothing at the broker for longer than a poll.
  *
- * Each instance lists its client id in `mqtt_session` and holds, on a
- * connection of its own for as long as it runs, a session-level advisory lock
- * named after it. PostgreSQL releases that lock the moment the process dies
+ * Each instance lists its broker and client id in `mqtt_session` and holds,
+ * on a connection of its own for as long as it runs, a session-level advisory
+ * lock named after them. PostgreSQL releases that lock the moment the process dies
  * (its connection closes), so a listed client id whose lock can be taken
  * belongs to a dead instance: the instance that takes it connects to the
  * broker with that client id (resuming the session, with what the broker
