@@ -75,6 +75,19 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  HUAWEI_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+\/?$/.test(v), {
+    message: 'must be the platform\'s base URL, e.g. https://iot.example.com:8743',
+  }),
+  HUAWEI_APP_ID: optionalString.refine((v) => v === undefined || v.length <= 256, { message: 'must be at most 256 characters' }),
+  HUAWEI_SECRET: optionalString.refine((v) => v === undefined || v.length <= 1024, { message: 'must be at most 1024 characters' }),
+  HUAWEI_CLIENT_CERT_FILE: optionalString,
+  HUAWEI_CLIENT_KEY_FILE: optionalString,
+  HUAWEI_CA_FILE: optionalString,
+  HUAWEI_CALLBACK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+:\d+([/?#]|$)/.test(v), {
+    message: 'must be an http(s) URL with an explicit port (the platform requires one), e.g. https://gw.example.com:443/v1.0.0/messageReceiver',
+  }),
+  HUAWEI_RECONCILE_INTERVAL_MS: positiveInt(300_000),
+  HUAWEI_ALLOW_INSECURE_HTTP: bool(false),
 });
 
 /** Every environment variable the gateway reads. */
@@ -109,6 +122,23 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** The Huawei command side (northbound API); undefined when it is off. */
+  readonly huawei: HuaweiConfig | undefined;
+}
+
+/** How the gateway reaches the Huawei northbound API (see the README's Configuration). */
+export interface HuaweiConfig {
+  readonly apiUrl: string;
+  readonly appId: string;
+  readonly secret: string;
+  readonly clientCertFile: string | undefined;
+  readonly clientKeyFile: string | undefined;
+  readonly caFile: string | undefined;
+  /** Registered for the four upgrade notifications at start; undefined: not registered by the gateway. */
+  readonly callbackUrl: string | undefined;
+  readonly reconcileIntervalMs: number;
+  /** `HUAWEI_ALLOW_INSECURE_HTTP`: the API URL may be plain http (tests, a local simulator). */
+  readonly allowInsecureHttp: boolean;
 }
 
 /**
@@ -122,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const value = env[name];
-      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      const shown = value === undefined || /PASSWORD|TOKEN|SECRET|CALLBACK_URL/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -135,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!env.TLS_CERT_FILE?.trim() !== !env.TLS_KEY_FILE?.trim()) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
+  problems.push(...huaweiProblems(env));
   if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -162,5 +193,48 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    huawei:
+      e.HUAWEI_API_URL && e.HUAWEI_APP_ID && e.HUAWEI_SECRET
+        ? {
+            apiUrl: e.HUAWEI_API_URL.replace(/\/$/, ''),
+            appId: e.HUAWEI_APP_ID,
+            secret: e.HUAWEI_SECRET,
+            clientCertFile: e.HUAWEI_CLIENT_CERT_FILE,
+            clientKeyFile: e.HUAWEI_CLIENT_KEY_FILE,
+            caFile: e.HUAWEI_CA_FILE,
+            callbackUrl: e.HUAWEI_CALLBACK_URL,
+            reconcileIntervalMs: e.HUAWEI_RECONCILE_INTERVAL_MS,
+            allowInsecureHttp: e.HUAWEI_ALLOW_INSECURE_HTTP,
+          }
+        : undefined,
   };
+}
+
+/** The rules across the HUAWEI_* variables: all of a set or none, https unless explicitly allowed. */
+function huaweiProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const problems: string[] = [];
+  const credentials = ['HUAWEI_API_URL', 'HUAWEI_APP_ID', 'HUAWEI_SECRET'];
+  const given = credentials.filter(set);
+  if (given.length > 0 && given.length < credentials.length) {
+    problems.push(`${credentials.filter((n) => !set(n)).join(' and ')} must be set too: the Huawei command side needs ${credentials.join(', ')} together (${given.join(', ')} given)`);
+  }
+  const needsApi = ['HUAWEI_CLIENT_CERT_FILE', 'HUAWEI_CLIENT_KEY_FILE', 'HUAWEI_CA_FILE', 'HUAWEI_CALLBACK_URL'].filter(set);
+  if (needsApi.length > 0 && given.length === 0) problems.push(`${needsApi.join(', ')} set without HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET`);
+  if (set('HUAWEI_CLIENT_CERT_FILE') !== set('HUAWEI_CLIENT_KEY_FILE')) problems.push('HUAWEI_CLIENT_CERT_FILE and HUAWEI_CLIENT_KEY_FILE must be set together');
+  const insecure = ['true', '1', 'yes'].includes(env.HUAWEI_ALLOW_INSECURE_HTTP?.trim() ?? '');
+  if (set('HUAWEI_API_URL') && /^http:/i.test(env.HUAWEI_API_URL!.trim()) && !insecure) {
+    problems.push('HUAWEI_API_URL must be https:// (the secret and tokens travel on it); set HUAWEI_ALLOW_INSECURE_HTTP=true to allow http for a local simulator');
+  }
+  const webhookToken = env.WEBHOOK_TOKEN?.trim();
+  if (set('HUAWEI_CALLBACK_URL') && webhookToken) {
+    let carried: string | null = null;
+    try {
+      carried = new URL(env.HUAWEI_CALLBACK_URL!.trim()).searchParams.get('token');
+    } catch {
+      // Reported by the URL check above.
+    }
+    if (carried !== webhookToken) problems.push('HUAWEI_CALLBACK_URL must carry ?token=<WEBHOOK_TOKEN> (the callback refuses pushes without it)');
+  }
+  return problems;
 }
