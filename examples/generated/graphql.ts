@@ -27,6 +27,16 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: Scalars['String']['input'];
 };
 
+export type CreateHuaweiUpgradeInput = {
+  /** Platform device ids, 1 to 1000, distinct. */
+  deviceIds: Array<Scalars['String']['input']>;
+  /** The version package on the platform (its fileId). */
+  fileId: Scalars['String']['input'];
+  /** FIRMWARE (LwM2M devices) or SOFTWARE. */
+  kind: UpgradeKind;
+  policy?: InputMaybe<HuaweiUpgradePolicyInput>;
+};
+
 export type FirmwareUpgradeDeviceInput = {
   fileName: Scalars['String']['input'];
   fileSize: Scalars['SafeInt']['input'];
@@ -46,15 +56,47 @@ export type FirmwareUpgradeType =
   | 'PSDK'
   | 'REGULAR';
 
+/** When the Huawei platform runs an upgrade task: NOW, DEVICE_ONLINE (when each device next comes online), CUSTOM (between startTime and endTime). */
+export type HuaweiExecuteType =
+  | 'CUSTOM'
+  | 'DEVICE_ONLINE'
+  | 'NOW';
+
+/** How the Huawei platform runs the task (its `policy`). */
+export type HuaweiUpgradePolicyInput = {
+  /** With CUSTOM; after startTime. */
+  endTime?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Default NOW. */
+  executeType?: InputMaybe<HuaweiExecuteType>;
+  /** How often the platform retries a failed device, 0 to 5. */
+  retryTimes?: InputMaybe<Scalars['Int']['input']>;
+  /** With CUSTOM. */
+  startTime?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Starts a DJI firmware upgrade: stores the task (PENDING) and publishes ota_create to the dock. What follows arrives through upgradeProgress. */
   createFirmwareUpgrade: UpgradeTask;
+  /** Starts a Huawei upgrade on the platform (firmwareUpgrade or softwareUpgrade) and stores the task (externalId = operationId, one PENDING sub-task per device); what follows arrives through upgradeProgress. A platform error is UPSTREAM_ERROR with extensions.platformCode and platformMessage, and nothing is stored. */
+  createHuaweiUpgrade: UpgradeTask;
+  /** Reads a Huawei task back from the platform now and records what pushes missed; null when there is no such task. */
+  reconcileHuaweiTask?: Maybe<UpgradeTask>;
 };
 
 
 export type MutationCreateFirmwareUpgradeArgs = {
   input: CreateFirmwareUpgradeInput;
+};
+
+
+export type MutationCreateHuaweiUpgradeArgs = {
+  input: CreateHuaweiUpgradeInput;
+};
+
+
+export type MutationReconcileHuaweiTaskArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type PageInfo = {

@@ -8,6 +8,7 @@ import {
   type TransitionDecision,
   type UpgradeSource,
   UpgradeStatus,
+  advancesStatus,
   decideTransition,
   deriveTaskProgress,
   deriveTaskStatus,
@@ -272,6 +273,8 @@ export class Recorder {
         decision = { applied: true, status: UpgradeStatus.TIMED_OUT };
       } else {
         decision = decideTransition(subTask, { status: observation.status, occurredAt });
+        // A poll (quiet) that brings nothing new writes nothing, not even "observed".
+        if (observation.quiet && !targets.created.has(subTask) && !(decision.applied && advancesStatus(subTask, decision.status))) continue;
         subTask.lastObservedAt = receivedAt;
       }
       if (decision.applied) {
