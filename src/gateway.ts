@@ -192,7 +192,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
     // The Huawei command side (northbound API), only with HUAWEI_* set.
     const huawei = config.huawei
-      ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, clock, logger, ...options.huawei })
+      ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
       : null;
     if (huawei) stops.push(() => huawei.stop());
     const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, huaweiUpgrades: huawei };

@@ -231,6 +231,6 @@ test('without HUAWEI_* settings the mutations answer NOT_IMPLEMENTED with a clea
   const { body } = await gateway.gql(CREATE, { input: { kind: 'FIRMWARE', fileId: 'f', deviceIds: ['d'] } });
   expect(body.errors?.[0].extensions?.code).toBe('NOT_IMPLEMENTED');
   expect(body.errors?.[0].message).toMatch(/HUAWEI_API_URL/);
-  const ready = await (await fetch(`${gateway.url}/readyz`)).json();
+  const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as Record<string, unknown>;
   expect(ready.reports).toBeUndefined();
 });

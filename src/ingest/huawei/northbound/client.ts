@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../../../recorder/clock';
+import type { StoredToken, TokenStore } from './token-store';
 import { NORTHBOUND_PATHS, PlatformErrorSchema, TokenAnswerSchema, type TokenAnswer } from './protocol';
 
 /** Where and how to reach the platform. */
@@ -22,6 +23,12 @@ export interface NorthboundClientOptions {
   readonly maxAttempts?: number;
   /** First backoff; doubles per attempt, with jitter, capped at 30 s. @default 250 */
   readonly backoffMs?: number;
+  /**
+   * Where several instances share the token (PostgreSQL): renewals happen
+   * under its lock, and an instance adopts a token another one obtained
+   * rather than log in again. Absent: the token lives in this process only.
+   */
+  readonly tokenStore?: TokenStore;
 }
 
 /** What went wrong with a call, once retries are spent (or not allowed). */
@@ -54,14 +61,7 @@ export interface NorthboundCall<T> {
   readonly idempotent?: boolean;
 }
 
-interface Token {
-  readonly accessToken: string;
-  readonly refreshToken: string | null;
-  /** Epoch ms. */
-  readonly expiresAt: number;
-  /** Epoch ms from which it is refreshed. */
-  readonly refreshAt: number;
-}
+type Token = StoredToken;
 
 interface Exchange {
   readonly status: number;
@@ -123,18 +123,21 @@ export class HuaweiNorthboundClient {
     let exchange = await this.withRetries(call, token);
     if (exchange.status === 401) {
       this.options.logger.info({ path: pathOnly(call.path) }, 'northbound token refused (401); logging in again');
-      this.forget(token);
-      token = await this.currentToken();
+      token = await this.currentToken(token);
       exchange = await this.withRetries(call, token);
     }
     return this.parse(call, exchange);
   }
 
-  /** The token to use now: the current one, or one obtained (single flight). */
-  async currentToken(): Promise<Token> {
+  /**
+   * The token to use now: the current one, or one obtained (single flight).
+   * With `refused` (a token the platform answered 401 to): a newer token if
+   * another call already got one, else a fresh login.
+   */
+  async currentToken(refused?: Token): Promise<Token> {
     const token = this.token;
-    if (token && this.clock.now().getTime() < token.refreshAt) return token;
-    this.obtaining ??= this.obtain(token).finally(() => (this.obtaining = null));
+    if (token && token !== refused && this.clock.now().getTime() < token.refreshAt) return token;
+    this.obtaining ??= this.obtain(refused ?? token, refused !== undefined).finally(() => (this.obtaining = null));
     return this.obtaining;
   }
 
@@ -144,14 +147,25 @@ export class HuaweiNorthboundClient {
     this.agent.destroy();
   }
 
-  /** Drops `used` after a 401, unless another call already replaced it. */
-  private forget(used: Token): void {
-    if (this.token === used) this.token = null;
+  private async obtain(previous: Token | null, refused: boolean): Promise<Token> {
+    const store = this.options.tokenStore;
+    if (!store) return this.renew(previous, refused);
+    return store.exclusive(async (stored, save) => {
+      // Another instance renewed it meanwhile (or before this one started): use that one.
+      if (stored && stored.accessToken !== previous?.accessToken && this.clock.now().getTime() < stored.refreshAt) {
+        return (this.token = stored);
+      }
+      // The stored one is the one refused (or none): renew it. A refused token is not refreshed: log in.
+      const token = await this.renew(stored ?? previous, refused && (stored === null || stored.accessToken === previous?.accessToken));
+      await save(token);
+      return token;
+    });
   }
 
-  private async obtain(previous: Token | null): Promise<Token> {
+  /** Refreshes `previous` while it is valid, else (or when that fails, or `loginOnly`) logs in. */
+  private async renew(previous: Token | null, loginOnly: boolean): Promise<Token> {
     const now = this.clock.now().getTime();
-    if (previous?.refreshToken && now < previous.expiresAt) {
+    if (!loginOnly && previous?.refreshToken && now < previous.expiresAt) {
       try {
         const answer = await this.authenticate(NORTHBOUND_PATHS.refreshToken, 'application/json', JSON.stringify({
           appId: this.options.appId,

@@ -13,6 +13,7 @@ import { UpgradeTask } from '../../../store/entities';
 import { CallbackRegistration } from './callback-registration';
 import { HuaweiNorthboundClient, safeError } from './client';
 import { HuaweiReconciler } from './reconciler';
+import { PostgresTokenStore } from './token-store';
 import { HuaweiUpgradeStarter, upstreamError, type HuaweiUpgradeRequest } from './upgrades';
 
 export { HuaweiNorthboundClient, NorthboundError } from './client';
@@ -41,6 +42,8 @@ export interface HuaweiCommandSideDependencies {
   readonly recorder: Recorder;
   /** Where open tasks are read from. */
   readonly dataSource: DataSource;
+  /** The writer's data source: on PostgreSQL the instances share the platform token there. */
+  readonly sharedDataSource?: DataSource;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Client options for tests (faster backoff). */
@@ -87,6 +90,8 @@ export function startHuaweiCommandSide(deps: HuaweiCommandSideDependencies): Hua
     appId: config.appId,
     secret: config.secret,
     tls,
+    // On PostgreSQL the instances share one token (only the latest one issued is valid).
+    tokenStore: deps.sharedDataSource?.options.type === 'postgres' ? new PostgresTokenStore(deps.sharedDataSource, config.appId) : undefined,
     clock: deps.clock,
     logger: logger.child({ component: 'huawei-northbound' }),
     ...deps.clientOverrides,
