@@ -362,6 +362,8 @@ export class Recorder {
         all.push(row);
         created.add(row);
       }
+      // A sub-task stored before the vendor named it (createHuaweiUpgrade) learns its id from the first report.
+      if (row.externalId === null && target.externalId) row.externalId = target.externalId;
       targeted.add(row);
     } else if (all.length === 0) {
       const row = SubTaskRow.fresh(task.id, target.fallbackDeviceId, null, at);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import { Brackets, type DataSource } from 'typeorm';
 import { OPEN_STATUSES, UpgradeSource, type UpgradeObservation } from '../../../domain';
 import type { UpgradeProgressMessage } from '../../../recorder/event-bus';
 import type { Recorder } from '../../../recorder/recorder';
@@ -12,6 +12,8 @@ import { mapSubOperationStatus, NORTHBOUND_PATHS, OperationAnswerSchema, SUB_OPE
 const TASK_BATCH = 50;
 /** Most sub-operation pages read per task and run (100 000 devices). */
 const MAX_PAGES = 1000;
+/** How long a task the stale sweeper ended is still read back (a device offline for a while may still finish). */
+const SWEPT_WINDOW_MS = 24 * 3600_000;
 /** Most "no longer known" task ids remembered (so each is logged once). */
 const MAX_FORGOTTEN = 10_000;
 
@@ -48,7 +50,10 @@ export class HuaweiReconciler {
 
   constructor(private readonly deps: ReconcilerDependencies) {}
 
-  /** One pass over every open Huawei task, oldest first, in keyset pages. */
+  /**
+   * One pass over every open Huawei task (and those the stale sweeper ended in
+   * the last 24 h), oldest first, in keyset pages.
+   */
   async reconcileOpenTasks(): Promise<{ tasks: number; recorded: number }> {
     let after: { createdAt: Date; id: string } | null = null;
     let tasks = 0;
@@ -115,12 +120,25 @@ export class HuaweiReconciler {
   }
 
   private openTasks(after: { createdAt: Date; id: string } | null): Promise<UpgradeTask[]> {
-    const createdAt = this.deps.dataSource.getMetadata(UpgradeTask).findColumnWithPropertyName('createdAt')!;
+    const metadata = this.deps.dataSource.getMetadata(UpgradeTask);
+    const createdAt = metadata.findColumnWithPropertyName('createdAt')!;
+    const updatedAt = metadata.findColumnWithPropertyName('updatedAt')!;
     const query = this.deps.dataSource
       .getRepository(UpgradeTask)
       .createQueryBuilder('t')
       .where('t.source = :source', { source: UpgradeSource.HUAWEI })
-      .andWhere('t.status IN (:...open)', { open: OPEN_STATUSES });
+      // Open, or ended only because the stale sweeper gave a device up lately: the platform may know better.
+      .andWhere(
+        new Brackets((qb) =>
+          qb.where('t.status IN (:...open)', { open: OPEN_STATUSES }).orWhere(
+            new Brackets((swept) =>
+              swept
+                .where('t.updated_at > :since', { since: this.deps.dataSource.driver.preparePersistentValue(new Date(Date.now() - SWEPT_WINDOW_MS), updatedAt) })
+                .andWhere('EXISTS (SELECT 1 FROM upgrade_sub_task s WHERE s.task_id = t.id AND s.closed_by_stale_sweep = :swept)', { swept: true }),
+            ),
+          ),
+        ),
+      );
     if (after) {
       const at = this.deps.dataSource.driver.preparePersistentValue(after.createdAt, createdAt);
       query.andWhere('(t.created_at > :at OR (t.created_at = :at AND t.id > :id))', { at, id: after.id });
