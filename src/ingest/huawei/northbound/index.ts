@@ -131,6 +131,7 @@ export function startHuaweiCommandSide(deps: HuaweiCommandSideDependencies): Hua
     },
     async stop() {
       await registration?.stop();
+      reconciler.halt();
       await timer.stop();
       client.close();
     },

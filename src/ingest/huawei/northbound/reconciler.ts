@@ -47,8 +47,14 @@ export interface ReconcilerDependencies {
  */
 export class HuaweiReconciler {
   private readonly forgotten = new Set<string>();
+  private halted = false;
 
   constructor(private readonly deps: ReconcilerDependencies) {}
+
+  /** Ends a pass in progress after the page at hand (shutdown). */
+  halt(): void {
+    this.halted = true;
+  }
 
   /**
    * One pass over every open Huawei task (and those the stale sweeper ended in
@@ -61,6 +67,7 @@ export class HuaweiReconciler {
     for (;;) {
       const batch = await this.openTasks(after);
       for (const task of batch) {
+        if (this.halted) return { tasks, recorded };
         tasks += 1;
         try {
           recorded += (await this.reconcileTask(task)).recorded;
@@ -93,7 +100,7 @@ export class HuaweiReconciler {
     }
     let read = 0;
     let recorded = 0;
-    for (let pageNo = 0; pageNo < MAX_PAGES; pageNo += 1) {
+    for (let pageNo = 0; pageNo < MAX_PAGES && !this.halted; pageNo += 1) {
       const page = await this.deps.client.call({
         method: 'GET',
         path: NORTHBOUND_PATHS.subOperations(operationId, pageNo, SUB_OPERATION_PAGE_SIZE),
