@@ -1,6 +1,7 @@
 import { InitialSchema1763769600000 } from './1763769600000-InitialSchema';
 import { OutboundCommand1763856000000 } from './1763856000000-OutboundCommand';
+import { TaskCreatedBy1764000000000 } from './1764000000000-TaskCreatedBy';
 import { HuaweiToken1764300000000 } from './1764300000000-HuaweiToken';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const MIGRATIONS: Function[] = [InitialSchema1763769600000, OutboundCommand1763856000000, HuaweiToken1764300000000];
+export const MIGRATIONS: Function[] = [InitialSchema1763769600000, OutboundCommand1763856000000, TaskCreatedBy1764000000000, HuaweiToken1764300000000];

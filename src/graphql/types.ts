@@ -24,6 +24,8 @@ export class UpgradeTaskType {
   @Field(() => UpgradeStatus, { description: 'Derived from the sub-tasks.' }) status: UpgradeStatus;
   @Field(() => Int, { nullable: true, description: 'Mean percent of the sub-tasks; a succeeded one counts 100.' })
   progress: number | null;
+  @Field(() => String, { nullable: true, description: 'The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported.' })
+  createdBy: string | null;
   @Field(() => DateTimeScalar) createdAt: Date;
   @Field(() => DateTimeScalar) updatedAt: Date;
 }

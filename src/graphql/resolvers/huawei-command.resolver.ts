@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, ID, InputType, Int, Mutation, registerEnumType, Resolver } from 'type-graphql';
 import { huaweiCommandSideOff } from '../../ingest/huawei/northbound';
 import type { UpgradeTask } from '../../store/entities';
-import type { GraphQLContext } from '../context';
+import { createdByOf, type GraphQLContext } from '../context';
 import { UpgradeKind } from '../enums';
 import { DateTimeScalar } from '../scalars';
 import { UpgradeTaskType } from '../types';
@@ -44,7 +44,7 @@ export class HuaweiCommandResolver {
   })
   createHuaweiUpgrade(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreateHuaweiUpgradeInput) input: CreateHuaweiUpgradeInput): Promise<UpgradeTask> {
     if (!ctx.huaweiUpgrades) throw huaweiCommandSideOff();
-    return ctx.huaweiUpgrades.startHuaweiUpgrade(input);
+    return ctx.huaweiUpgrades.startHuaweiUpgrade({ ...input, createdBy: createdByOf(ctx) });
   }
 
   @Mutation(() => UpgradeTaskType, {

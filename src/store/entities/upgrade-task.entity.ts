@@ -37,6 +37,10 @@ export class UpgradeTask {
   @Column({ type: 'integer', nullable: true })
   progress: number | null;
 
+  /** The name of the API token that created the task through the API (null: reported by a platform). */
+  @Column({ name: 'created_by', type: 'varchar', length: 64, nullable: true })
+  createdBy: string | null = null;
+
   @Column({ name: 'created_at', type: Date })
   createdAt: Date;
 

@@ -27,6 +27,8 @@ export interface HuaweiUpgradeRequest {
   /** The version package on the platform (`fileId`). */
   readonly fileId: string;
   readonly deviceIds: readonly string[];
+  /** The name of the API token that asked for it, recorded on the task. */
+  readonly createdBy?: string | null;
   readonly policy?: {
     /** `now` (default), `device_online`, or `custom` (with startTime and endTime). */
     readonly executeType?: string | null;
@@ -164,7 +166,7 @@ export class HuaweiUpgradeStarter {
       throw upstreamError(error);
     }
     this.deps.logger.info({ operationId, kind: checked.kind, devices: checked.deviceIds.length }, 'Huawei upgrade created on the platform');
-    return this.store(operationId, checked);
+    return this.store(operationId, checked, request.createdBy ?? null);
   }
 
   /**
@@ -174,7 +176,7 @@ export class HuaweiUpgradeStarter {
    * racing ahead of this unit created the task already: then it only adds the
    * devices still missing.
    */
-  private async store(operationId: string, checked: CheckedRequest): Promise<UpgradeTask> {
+  private async store(operationId: string, checked: CheckedRequest, createdBy: string | null): Promise<UpgradeTask> {
     const now = this.deps.clock.now();
     const { task, messages } = await this.deps.queue.submit(
       async (tx) => {
@@ -189,10 +191,15 @@ export class HuaweiUpgradeStarter {
             gatewaySn: null,
             status: UpgradeStatus.PENDING,
             progress: null,
+            createdBy,
             createdAt: now,
             updatedAt: now,
           });
           await tx.insert(UpgradeTask, task);
+        } else if (task.createdBy === null && createdBy !== null) {
+          // A push created it first: it still is the caller's.
+          task.createdBy = createdBy;
+          await tx.update(UpgradeTask, { id: task.id }, { createdBy });
         }
         const known = new Set((await tx.find(UpgradeSubTask, { where: { taskId: task.id }, select: { deviceId: true } })).map((s) => s.deviceId));
         const fresh = checked.deviceIds.filter((d) => !known.has(d)).map((deviceId) => newSubTask(task.id, deviceId, now));
