@@ -185,14 +185,16 @@ test('the timer reconciles open tasks by itself: with every push lost the task s
 });
 
 test('a device the stale sweeper gave up is set right by reconciliation when the platform says it finished', async () => {
-  platform = await startPlatform({ stepMs: 400, dropPushRatio: 1 });
+  platform = await startPlatform({ stepMs: 600, dropPushRatio: 1 });
   gateway = await startGatewayFor(platform, { HUAWEI_RECONCILE_INTERVAL_MS: '250', STALE_AFTER_MS: '200', HUAWEI_CALLBACK_URL: '' });
   const { body } = await gateway.gql<{ createHuaweiUpgrade: { id: string; externalId: string } }>(CREATE, { input: { kind: 'SOFTWARE', fileId: 'sw', deviceIds: ['s-1'] } });
   const created = body.data!.createHuaweiUpgrade;
   await eventually(async () => (await task(gateway!, created.id)).status === 'TIMED_OUT', 10_000, 'the sweeper to time the device out');
   await eventually(async () => (await task(gateway!, created.id)).status === 'SUCCEEDED', 20_000, 'reconciliation to record the platform outcome');
   const events = (await histories(gateway, created.id)).get('s-1')!;
-  expect(events.map((e) => e.status)).toEqual(['PENDING', 'TIMED_OUT', 'SUCCEEDED']);
+  // A poll may have seen the device processing before the sweeper gave it up.
+  expect(events.map((e) => e.status).join(' ')).toMatch(/^PENDING (IN_PROGRESS )?TIMED_OUT SUCCEEDED$/);
+  expect(events.every((e) => e.applied)).toBe(true);
   const [sub] = (await task(gateway, created.id)).subTasks;
   expect(sub).toMatchObject({ vendorStatus: 'success' });
   expect((await gateway.gql<{ upgradeTask: { subTasks: { externalId: string }[] } }>('query ($id: ID!) { upgradeTask(id: $id) { subTasks { externalId } } }', { id: created.id })).body.data!.upgradeTask.subTasks[0].externalId).toBe(platform.subOperationsOf(created.externalId)[0].subOperationId);
