@@ -292,7 +292,8 @@ export class Recorder {
           occurredAt: observation.occurredAt,
           receivedAt,
           redelivered: observation.redelivered === true,
-          origin: own ? 'gateway' : 'device',
+          // A poll (quiet) is the platform's word about its device, not a conclusion of the gateway's own.
+          origin: own && observation.quiet !== true ? 'gateway' : 'device',
         };
         decision = decideTransition(subTask, report);
         // A poll (quiet) that brings nothing new writes nothing, not even "observed".
