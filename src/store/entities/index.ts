@@ -4,6 +4,7 @@ import { ProgressEvent } from './progress-event.entity';
 import { ShadowEvent } from './shadow-event.entity';
 import { UpgradeSubTask } from './upgrade-sub-task.entity';
 import { UpgradeTask } from './upgrade-task.entity';
+import { Device } from '../../inventory/device.entity';
 
 export { InboundMessage, InboundOutcome } from './inbound-message.entity';
 export { OutboundCommand, OutboundCommandStatus } from './outbound-command.entity';
@@ -13,4 +14,4 @@ export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, Device];
