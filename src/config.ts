@@ -75,6 +75,7 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  DJI_ANSWER_STATUS: bool(true),
 });
 
 /** Every environment variable the gateway reads. */
@@ -109,6 +110,8 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** Answer docks' `update_topo` with `status_reply` (off where another cloud application on the broker does). */
+  readonly djiAnswerStatus: boolean;
 }
 
 /**
@@ -162,5 +165,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    djiAnswerStatus: e.DJI_ANSWER_STATUS,
   };
 }

@@ -24,6 +24,8 @@ import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server
 import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
+import { Inventory } from './inventory/inventory';
+import { TOPICS } from './recorder/event-bus';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
 const MQTT_BACKLOG_LIMIT = 2048;
@@ -109,7 +111,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
     // Finish every commit in flight before the database closes.
     stops.push(() => writeQueue.whenIdle());
-    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
+    const inventory = new Inventory((device) => pubSub.pubSub.publish(TOPICS.DEVICE_CHANGED, device));
+    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock, inventory });
     const pruner = new LedgerPruner({
       queue: writeQueue,
       clock,
@@ -122,7 +125,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
     // The handler replies through the connection it is handed to; it only publishes once messages flow.
     const publish = (topic: string, payload: string) => connection.publish(topic, payload);
-    const onDjiMessage = djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) });
+    const onDjiMessage = djiMessageHandler({
+      recorder,
+      publish,
+      metrics,
+      clock,
+      logger: logger.child({ component: 'dji' }),
+      answerStatus: config.djiAnswerStatus,
+    });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);

@@ -2,12 +2,14 @@ import type { PubSub } from '@graphql-yoga/subscription';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
+import type { Device } from '../inventory/device.entity';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The pub/sub topics and their payloads. */
 export type GatewayPubSub = PubSub<{
   UPGRADE_PROGRESS: [UpgradeProgressMessage];
   SHADOW_STATUS: [ShadowEvent];
+  DEVICE_CHANGED: [Device];
 }>;
 
 /** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
