@@ -25,6 +25,7 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 import { Inventory } from './inventory/inventory';
+import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
 import { TOPICS } from './recorder/event-bus';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
@@ -135,6 +136,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
+      // The inventory: docks are online while connected to this broker, which starts with none.
+      await markDjiOfflineAtStart(writeQueue, clock.now());
+      const presence = new DockPresence({ queue: writeQueue, inventory, clock, logger: logger.child({ component: 'presence' }) });
+      stops.push(async () => presence.stop());
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
       broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
@@ -143,7 +148,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
           return onDjiMessage(topic, payload);
         },
-      });
+      }, { onClientPresence: presence.onClientPresence });
       const started = broker;
       stops.push(() => started.close());
       logger.info({ port: broker.port }, 'embedded MQTT broker listening');
