@@ -25,6 +25,7 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 import { Inventory } from './inventory/inventory';
+import { DeviceReadStore } from './inventory/device-reads';
 import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
 import { TOPICS } from './recorder/event-bus';
 
@@ -200,7 +201,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     commands.run();
     stops.push(() => commands.stop());
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
+    const services: GraphQLServices = {
+      store,
+      pubSub: pubSub.pubSub,
+      listen: pubSub.listen,
+      firmwareUpgrades,
+      devices: new DeviceReadStore(readDataSource),
+    };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,
