@@ -16,6 +16,7 @@ import type { ScenarioContext } from './scenarios/context';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
 import { query, type QueryResult } from './scenarios/query';
+import { inventory, type InventoryResult } from './scenarios/inventory';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /** The issue's targets. */
@@ -36,6 +37,7 @@ interface Results {
   webhook?: WebhookIngestResult;
   fanout?: FanoutResult;
   query?: QueryResult;
+  inventory?: InventoryResult;
 }
 
 async function main(): Promise<number> {
@@ -91,6 +93,7 @@ async function main(): Promise<number> {
     webhook: () => repeated('webhook', () => webhookIngest(ctx)),
     fanout: () => repeated('fanout', () => fanout(ctx)),
     query: () => repeated('query', () => query(ctx)),
+    inventory: () => repeated('inventory', () => inventory(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -215,6 +218,20 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(row(s, 'device history p50', 'ms', q.gateway.historyMs.p50, q.baseline.historyMs.p50));
     rows.push(row(s, 'device history p99', 'ms', q.gateway.historyMs.p99, q.baseline.historyMs.p99));
   } else failed('4 Query', 'query');
+
+  if (r.inventory) {
+    const v = r.inventory;
+    const s = `6 Inventory (${v.devices.toLocaleString('en-US')} devices)`;
+    const sized = v.devices >= 10_000;
+    rows.push(row(s, 'filtered devices page (50) p50', 'ms', v.devicesPageMs.p50, null));
+    rows.push(
+      row(s, 'filtered devices page (50) p99', 'ms', v.devicesPageMs.p99, null, { target: '< 50 ms @ 10 000 devices', met: sized ? v.devicesPageMs.p99 < 50 : null }),
+    );
+    rows.push(row(s, 'firmwareVersions p50', 'ms', v.firmwareVersionsMs.p50, null));
+    rows.push(
+      row(s, 'firmwareVersions p99', 'ms', v.firmwareVersionsMs.p99, null, { target: '< 50 ms @ 10 000 devices', met: sized ? v.firmwareVersionsMs.p99 < 50 : null }),
+    );
+  } else if (options.only.includes('inventory')) failed('6 Inventory', 'inventory');
 
   const s5 = '5 Memory (RSS)';
   if (r.fanout) {

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly tasks: number;
   /** Scenario 4: sequential requests per query. */
   readonly requests: number;
+  /** Inventory scenario: devices stored. */
+  readonly devices: number;
   /** Runs of each scenario; every figure is the median of its runs. */
   readonly repeat: number;
   /** Scenarios to run. */
@@ -33,7 +35,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'inventory'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -47,6 +49,7 @@ const DEFAULTS = {
   events: 100_000,
   tasks: 10_000,
   requests: 200,
+  devices: 10_000,
   repeat: 1,
 };
 
@@ -60,6 +63,7 @@ const SMOKE = {
   events: 2_000,
   tasks: 200,
   requests: 20,
+  devices: 500,
 };
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -75,7 +79,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rounds R       fan-out: events fanned out (default ${DEFAULTS.rounds})
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
-  --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --requests N     query and inventory: sequential requests per query (default ${DEFAULTS.requests})
+  --devices N      inventory: devices stored (default ${DEFAULTS.devices})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/
