@@ -215,7 +215,9 @@ export class Recorder {
       const shadow = await this.writeShadow(tx, observation, envelope.receivedAt);
       set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
       const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow };
-      return { result, afterCommit: () => this.bus.publishShadow(shadow) };
+      // A Huawei device appears with its first push, a shadow push too.
+      const devices = this.inventory ? await this.inventory.deviceSeen(tx, observation.source, observation.deviceId, envelope.receivedAt) : [];
+      return { result, afterCommit: () => (this.bus.publishShadow(shadow), this.inventory?.publish(devices)) };
     }
     if (isInventoryObservation(observation)) {
       // Topology and device state: the inventory decides, in this transaction (src/inventory).
