@@ -12,7 +12,7 @@ import { ProgressEvent, UpgradeTask } from '../src/store/entities';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collectingOutput } from '../src/simulators/output';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
-import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateFirmwareUpgradeInput!) {
@@ -34,6 +34,17 @@ const PROGRESS = /* GraphQL */ `
     upgradeProgress(gatewaySn: $gatewaySn) {
       task { id status progress }
       subTask { deviceId step percent progress }
+    }
+  }
+`;
+
+const DEVICE = /* GraphQL */ `
+  query Device($deviceId: String!) {
+    device(deviceId: $deviceId) {
+      firmwareVersion
+      subDevices {
+        firmwareVersion
+      }
     }
   }
 `;
@@ -67,8 +78,21 @@ afterAll(async () => {
 test.each(CLOCKS)('a dock whose clock %s ends its upgrade SUCCEEDED; every report is kept, progress never goes back', async (_name, clock, shows) => {
   const sn = `CLK${randomUUID().slice(0, 8).toUpperCase()}`;
   const aircraft = `AC${sn}`;
-  const dock = await startDock({ gatewaySn: sn, mqttUrl: gateway.mqttUrl, output: collectingOutput(), speed: 30, once: true, clock });
+  // The dock stamps its topology and state at connect too: the clocks below count the upgrade's messages only.
+  let stamped = 0;
+  let upgradeStartsAt = 0;
+  const dockClock = (n: number) => {
+    stamped = n + 1;
+    return clock(n - upgradeStartsAt);
+  };
+  const dock = await startDock({ gatewaySn: sn, mqttUrl: gateway.mqttUrl, output: collectingOutput(), speed: 30, once: true, clock: dockClock });
   docks.push(dock);
+  await eventually(async () => {
+    // Announced: the dock and its aircraft with their firmware versions (topology first, then each one's state).
+    const device = (await gateway.gql<{ device: any }>(DEVICE, { deviceId: sn })).body.data?.device;
+    return device?.firmwareVersion != null && device.subDevices.length > 0 && device.subDevices.every((d: any) => d.firmwareVersion != null);
+  });
+  upgradeStartsAt = stamped;
   const progress = collect<{ upgradeProgress: any }>(gateway.ws(), PROGRESS, { gatewaySn: sn });
   await subscriptionsRunning(gateway, 1);
 
