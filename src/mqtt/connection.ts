@@ -115,7 +115,9 @@ export class MqttConnection {
   private readonly persistentSession: boolean;
   /** True once the broker confirmed this connection's subscriptions (SUBACK); false from every disconnection. */
   private subscribed = false;
-  private readonly protocolVersion: 4 | 5;
+  /** 5 unless the broker refused it at the first connection (then 3.1.1: see the 'error' handler). */
+  private protocolVersion: 4 | 5;
+  private everConnected = false;
   /** When a message last came in or a PUBACK last went out (what {@link close} watches while draining). */
   private lastActivityAt = 0;
   /** Set when another client took this client id's session over, or by {@link pause}: no reconnection until {@link resume}. */
@@ -148,6 +150,7 @@ export class MqttConnection {
     this.client = mqtt.connect(options.url, clientOptions);
     this.holdAcknowledgements();
     this.client.on('connect', () => {
+      this.everConnected = true;
       this.client.options.reconnectPeriod = this.minReconnectMs;
       options.logger.info({ url: redact(options.url), clientId: options.clientId }, 'mqtt connected');
       // A reconnection while closing (after a dropped connection) does not join the group again.
@@ -178,7 +181,22 @@ export class MqttConnection {
       this.heldAcks.clear();
       if (!this.closing) options.logger.warn('mqtt connection closed; reconnecting');
     });
-    this.client.on('error', (error) => options.logger.warn({ err: error }, 'mqtt error'));
+    this.client.on('error', (error) => {
+      const code = (error as { code?: number }).code;
+      // A broker that speaks only MQTT 3.1.1 (aedes) refuses a 5 CONNECT with "unacceptable protocol version" (1, or 0x84):
+      // fall back to 3.1.1, where sessions never expire and a clean stop cannot end one.
+      if (this.protocolVersion === 5 && !this.everConnected && (code === 1 || code === 0x84)) {
+        this.protocolVersion = 4;
+        this.client.options.protocolVersion = 4;
+        delete this.client.options.properties;
+        options.logger.warn({ url: redact(options.url) }, 'mqtt: the broker does not speak MQTT 5; using 3.1.1 (its sessions do not expire)');
+        setImmediate(() => {
+          if (!this.closing) this.reconnectKeepingStores();
+        });
+        return;
+      }
+      options.logger.warn({ err: error }, 'mqtt error');
+    });
     this.client.on('disconnect', (packet) => {
       if (packet.reasonCode !== SESSION_TAKEN_OVER) {
         options.logger.warn({ reasonCode: packet.reasonCode }, 'mqtt broker disconnected the gateway');
@@ -228,7 +246,12 @@ export class MqttConnection {
     if (!this.displaced || this.closing) return;
     this.displaced = false;
     this.options.logger.info({ clientId: this.options.clientId }, 'mqtt: the client id is this instance\'s again; reconnecting');
-    this.client.reconnect();
+    this.reconnectKeepingStores();
+  }
+
+  /** MQTT.js's reconnect() starts with empty stores unless handed the current ones (publishes queued meanwhile). */
+  private reconnectKeepingStores(): void {
+    this.client.reconnect({ incomingStore: this.client.incomingStore, outgoingStore: this.client.outgoingStore });
   }
 
   /** Resolves on the first successful connection; rejects if the first attempt fails before `timeoutMs`. */
