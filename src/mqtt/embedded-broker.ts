@@ -303,7 +303,8 @@ export async function startEmbeddedBroker(
    * read): one subscriber that does not read stalls everyone's PUBACKs. Here
    * the broker moves on at once; what a subscriber has not taken yet counts
    * against its own queue, and beyond the limit further messages are dropped
-   * for it alone.
+   * for it alone. (aedes 1.x, ESM-only, adds a `drainTimeout` that
+   * disconnects such a client instead: moscajs/aedes#1060.)
    */
   function limitDeliveries(client: Client & AedesClientInternals, socket: Socket, state: ClientState) {
     const original0 = client.deliver0;
