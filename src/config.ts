@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { type ApiToken, normaliseOrigin, parseApiTokens } from './server/auth';
 import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './mqtt/broker-limits';
 import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
+import { maskSecrets } from './server/log-redaction';
 
 /** Raised when the environment holds a bad value; its message names every bad variable. */
 export class ConfigError extends Error {
@@ -62,7 +64,7 @@ const EnvSchema = z.object({
   REDIS_URL: redisUrl,
   // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
   REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
-  API_TOKEN: optionalString,
+  API_TOKEN: z.string().optional(),
   // It travels in the callback URL: URL-safe characters only, so it needs no encoding there.
   WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9._~-]{8,256}$/.test(v), {
     message: 'must be 8 to 256 URL-safe characters (letters, digits, . _ ~ -), e.g. from `openssl rand -hex 32`',
@@ -76,6 +78,28 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  // Checked by parseApiTokens (names, roles, length); set but blank is a mistake, not "no token".
+  API_TOKENS: z.string().optional(),
+  API_ALLOW_ANONYMOUS: bool(false),
+  GRAPHQL_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const origins: string[] = [];
+      for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+        const origin = entry === 'null' ? 'null' : normaliseOrigin(entry);
+        if (origin === null) ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" is not an origin (scheme://host[:port])` });
+        else origins.push(origin);
+      }
+      return origins;
+    }),
+  WEBHOOK_BODY_LIMIT: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int('must be a whole number')
+    .min(1024, 'must be at least 1024 bytes')
+    .max(1024 * 1024, 'must be at most 1048576 (1 MiB)')
+    .default(64 * 1024),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
   // The embedded broker's security and limits (README "Security"); ignored with MQTT_URL.
   MQTT_PASSWORD_FILE: optionalString,
   MQTT_IDENTITY_FILE: optionalString,
@@ -113,7 +137,18 @@ export interface Config {
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
   readonly redisChannelPrefix: string;
+  /** API_TOKEN as given (it is also in `apiTokens`, named `default`). */
   readonly apiToken: string | undefined;
+  /** Every API token with its name and role (API_TOKENS and API_TOKEN); empty: anonymous access from this machine only. */
+  readonly apiTokens: readonly ApiToken[];
+  /** Without tokens, let anonymous callers in from anywhere, not only from loopback (an explicit, logged opt-in). */
+  readonly apiAllowAnonymous: boolean;
+  /** Browser origins allowed besides the server's own (HTTP and WebSocket). */
+  readonly graphqlAllowedOrigins: readonly string[];
+  /** Largest Huawei push body, in bytes. */
+  readonly webhookBodyLimit: number;
+  /** Longest an HTTP request (headers and body) may take to arrive. */
+  readonly httpRequestTimeoutMs: number;
   readonly webhookToken: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly logLevel: string;
@@ -146,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const value = env[name];
-      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -154,8 +189,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/ota-gateway.sqlite');
   } catch (error) {
-    problems.push((error as Error).message);
+    problems.push(maskSecrets((error as Error).message));
   }
+  const blank = (v: string | undefined) => v !== undefined && v.trim() === '';
+  const apiTokens = parseApiTokens(blank(env.API_TOKENS) ? undefined : env.API_TOKENS, env.API_TOKEN);
+  if (blank(env.API_TOKENS)) problems.push('API_TOKENS is set but blank: unset it, or list <name>:<role>:<token> entries');
+  problems.push(...apiTokens.problems);
   if (!env.TLS_CERT_FILE?.trim() !== !env.TLS_KEY_FILE?.trim()) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
@@ -183,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,
+    apiTokens: apiTokens.tokens,
+    apiAllowAnonymous: e.API_ALLOW_ANONYMOUS,
+    graphqlAllowedOrigins: e.GRAPHQL_ALLOWED_ORIGINS,
+    webhookBodyLimit: e.WEBHOOK_BODY_LIMIT,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     webhookToken: e.WEBHOOK_TOKEN,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     logLevel: e.LOG_LEVEL,
@@ -209,4 +253,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
   };
+}
+
+/** The configured secrets, which the logger masks wherever they appear (see createLogger). */
+export function configSecrets(config: Config): string[] {
+  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword];
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

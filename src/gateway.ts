@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { join } from 'node:path';
 import { buildApp, closeApp } from './app';
-import type { Config } from './config';
+import { configSecrets, type Config } from './config';
 import { UpgradeSource } from './domain';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
@@ -20,6 +20,7 @@ import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
+import { createLogger } from './server/log-redaction';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
@@ -112,7 +113,7 @@ export interface Gateway {
  * before a failure is stopped again before the error is rethrown.
  */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? pino({ level: config.logLevel, name: 'ota-gateway' });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const clock = options.clock ?? systemClock;
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -170,9 +171,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         config.mqttPort,
         {
           filters: DJI_SUBSCRIPTIONS,
-          onMessage: async (topic, payload) => {
+          onMessage: async (topic, payload, delivery) => {
             await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-            return onDjiMessage(topic, payload);
+            return onDjiMessage(topic, payload, delivery);
           },
         },
         {
