@@ -17,6 +17,7 @@ import { fanout, type FanoutResult } from './scenarios/fanout';
 import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
 import { query, type QueryResult } from './scenarios/query';
 import { taskSize, type TaskSizeResult } from './scenarios/task-size';
+import { inventory, type InventoryResult } from './scenarios/inventory';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /** The issue's targets. */
@@ -40,6 +41,7 @@ interface Results {
   fanout?: FanoutResult;
   query?: QueryResult;
   taskSize?: TaskSizeResult;
+  inventory?: InventoryResult;
 }
 
 async function main(): Promise<number> {
@@ -96,6 +98,7 @@ async function main(): Promise<number> {
     fanout: () => repeated('fanout', () => fanout(ctx)),
     query: () => repeated('query', () => query(ctx)),
     taskSize: () => repeated('taskSize', () => taskSize(ctx)),
+    inventory: () => repeated('inventory', () => inventory(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -246,6 +249,19 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
       );
     }
   } else failed('6 Task size', 'taskSize');
+  if (r.inventory) {
+    const v = r.inventory;
+    const s = `7 Inventory (${v.devices.toLocaleString('en-US')} devices)`;
+    const sized = v.devices >= 10_000;
+    rows.push(row(s, 'filtered devices page (50) p50', 'ms', v.devicesPageMs.p50, null));
+    rows.push(
+      row(s, 'filtered devices page (50) p99', 'ms', v.devicesPageMs.p99, null, { target: '< 50 ms @ 10 000 devices', met: sized ? v.devicesPageMs.p99 < 50 : null }),
+    );
+    rows.push(row(s, 'firmwareVersions p50', 'ms', v.firmwareVersionsMs.p50, null));
+    rows.push(
+      row(s, 'firmwareVersions p99', 'ms', v.firmwareVersionsMs.p99, null, { target: '< 50 ms @ 10 000 devices', met: sized ? v.firmwareVersionsMs.p99 < 50 : null }),
+    );
+  } else failed('7 Inventory', 'inventory');
 
   const s5 = '5 Memory (RSS)';
   if (r.fanout) {

@@ -136,6 +136,7 @@ const EnvSchema = z.object({
   }),
   HUAWEI_RECONCILE_INTERVAL_MS: positiveInt(300_000),
   HUAWEI_ALLOW_INSECURE_HTTP: bool(false),
+  DJI_ANSWER_STATUS: bool(true),
 });
 
 /** Every environment variable the gateway reads. */
@@ -193,6 +194,8 @@ export interface Config {
     readonly allowAnonymous: boolean;
     readonly limits: EmbeddedBrokerLimits;
   };
+  /** Answer docks' `update_topo` with `status_reply` (off where another cloud application on the broker does). */
+  readonly djiAnswerStatus: boolean;
   /** The Huawei command side (northbound API); undefined when it is off. */
   readonly huawei: HuaweiConfig | undefined;
 }
@@ -310,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             allowInsecureHttp: e.HUAWEI_ALLOW_INSECURE_HTTP,
           }
         : undefined,
+    djiAnswerStatus: e.DJI_ANSWER_STATUS,
   };
 }
 

@@ -28,6 +28,10 @@ import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server
 import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
+import { Inventory } from './inventory/inventory';
+import { DeviceReadStore } from './inventory/device-reads';
+import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
+import { TOPICS } from './recorder/event-bus';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
 const MQTT_BACKLOG_LIMIT = 2048;
@@ -152,7 +156,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
     // Finish every commit in flight before the database closes.
     stops.push(() => writeQueue.whenIdle());
-    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
+    const inventory = new Inventory((device) => pubSub.pubSub.publish(TOPICS.DEVICE_CHANGED, device));
+    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock, inventory });
     const pruner = new LedgerPruner({
       queue: writeQueue,
       clock,
@@ -165,9 +170,20 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
     // The handler replies through the connection it is handed to; it only publishes once messages flow.
     const publish = (topic: string, payload: string) => connection.publish(topic, payload);
-    const onDjiMessage = djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) });
+    const onDjiMessage = djiMessageHandler({
+      recorder,
+      publish,
+      metrics,
+      clock,
+      logger: logger.child({ component: 'dji' }),
+      answerStatus: config.djiAnswerStatus,
+    });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
+      // The inventory: docks are online while connected to this broker, which starts with none.
+      await markDjiOfflineAtStart(writeQueue, clock.now());
+      const presence = new DockPresence({ queue: writeQueue, inventory, clock, logger: logger.child({ component: 'presence' }) });
+      stops.push(async () => presence.stop());
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
       const brokerLogger = logger.child({ component: 'mqtt-broker' });
@@ -193,6 +209,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
             else metrics.mqttBrokerUnretained.inc();
           },
         },
+        { onClientPresence: presence.onClientPresence },
       );
       const started = broker;
       stops.push(() => started.close());
@@ -297,7 +314,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
       : null;
     if (huawei) stops.push(() => huawei.stop());
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, huaweiUpgrades: huawei };
+    const services: GraphQLServices = {
+      store,
+      pubSub: pubSub.pubSub,
+      listen: pubSub.listen,
+      firmwareUpgrades,
+      huaweiUpgrades: huawei,
+      devices: new DeviceReadStore(readDataSource),
+    };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,

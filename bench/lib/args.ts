@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly requests: number;
   /** Task-size scenario: devices of each task the pushes go into. */
   readonly taskSizes: readonly number[];
+  /** Inventory scenario: devices stored. */
+  readonly devices: number;
   /** Runs of each scenario; every figure is the median of its runs. */
   readonly repeat: number;
   /** Scenarios to run. */
@@ -35,7 +37,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -49,6 +51,7 @@ const DEFAULTS = {
   events: 100_000,
   tasks: 10_000,
   requests: 200,
+  devices: 10_000,
   repeat: 1,
 };
 
@@ -62,6 +65,7 @@ const SMOKE = {
   events: 2_000,
   tasks: 200,
   requests: 20,
+  devices: 500,
 };
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -80,8 +84,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rounds R       fan-out: events fanned out (default ${DEFAULTS.rounds})
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
-  --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --requests N     query and inventory: sequential requests per query (default ${DEFAULTS.requests})
   --task-sizes L   task size: comma-separated devices per task, pushes (--pushes) go into each (default ${DEFAULT_TASK_SIZES.join(',')})
+  --devices N      inventory: devices stored (default ${DEFAULTS.devices})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/

@@ -4,12 +4,15 @@ import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Principal } from '../server/auth';
 import type { ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
+import type { Device } from '../inventory/device.entity';
+import type { DeviceReadStore } from '../inventory/device-reads';
 import { createLoaders, type Loaders } from './loaders';
 
 /** The pub/sub topics and their payloads. */
 export type GatewayPubSub = PubSub<{
   UPGRADE_PROGRESS: [UpgradeProgressMessage];
   SHADOW_STATUS: [ShadowEvent];
+  DEVICE_CHANGED: [Device];
 }>;
 
 /** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
@@ -49,6 +52,8 @@ export interface GraphQLServices {
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
   /** The Huawei command side; absent or null when HUAWEI_* are not set. */
   readonly huaweiUpgrades?: HuaweiUpgrades | null;
+  /** The fleet inventory's reads. */
+  readonly devices: DeviceReadStore;
 }
 
 /** The context of one operation (HTTP request or WebSocket subscription). */

@@ -8,9 +8,19 @@ import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
 import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
+import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 
 /** Every resolver of the API. */
-export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver, HuaweiCommandResolver] as const;
+export const RESOLVERS = [
+  TaskResolver,
+  SubTaskResolver,
+  ShadowResolver,
+  ProgressResolver,
+  UpgradeCommandResolver,
+  DeviceResolver,
+  SubTaskDeviceResolver,
+  HuaweiCommandResolver,
+] as const;
 
 /**
  * Builds the executable schema. Input validation happens in the services

@@ -121,6 +121,17 @@ function refusalLog(logger: Logger | undefined): (fields: Record<string, unknown
 /** Longest client id accepted: the broker keeps one entry per client id (MQTT 3.1 allowed 23). */
 const MAX_CLIENT_ID_LENGTH = 128;
 
+/** Hooks into the broker's view of its clients. */
+export interface EmbeddedBrokerHooks {
+  /**
+   * Called when a dock's connection is up (`true`, once authenticated) and
+   * when it ends (`false`), with the dock's sn (its identity, see
+   * `identify`): the fleet inventory's dock presence. Not called for the
+   * gateway's own client or observers.
+   */
+  readonly onClientPresence?: (sn: string, online: boolean, client: object) => void;
+}
+
 /** Topics only the broker itself may publish on. */
 const SYS_PREFIX = '$SYS/';
 
@@ -155,6 +166,7 @@ export async function startEmbeddedBroker(
   port: number,
   ingest?: EmbeddedIngest,
   security: EmbeddedBrokerSecurity = {},
+  hooks: EmbeddedBrokerHooks = {},
 ): Promise<EmbeddedBroker> {
   const limits: EmbeddedBrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...security.limits };
   const gatewayClientId = security.gatewayClientId ?? 'ota-gateway';
@@ -380,6 +392,21 @@ export async function startEmbeddedBroker(
   }
 
   const perAddress = new Map<string, number>();
+  const presence = hooks.onClientPresence;
+  if (presence) {
+    const dockOf = (client: Client) => {
+      const identity = stateOf(client)?.identity;
+      return identity?.kind === 'dock' ? identity.sn : null;
+    };
+    aedes.on('client', (client) => {
+      const sn = dockOf(client);
+      if (sn !== null) presence(sn, true, client);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const sn = dockOf(client);
+      if (sn !== null) presence(sn, false, client);
+    });
+  }
   const server: Server = createServer((socket) => {
     // A peer that vanishes mid-packet must not take the process with it.
     socket.on('error', () => socket.destroy());

@@ -32,6 +32,9 @@ import {
   storeTally,
   tallyOfTask,
 } from '../store/entities';
+import type { Device } from '../inventory/device.entity';
+import type { Inventory } from '../inventory/inventory';
+import { isInventoryObservation } from '../inventory/observations';
 import { type Clock, systemClock } from './clock';
 import type { EventBus, UpgradeProgressMessage } from './event-bus';
 import type { WriteOutcome, WriteQueue } from './write-queue';
@@ -62,6 +65,8 @@ export interface ReplyCorrelator {
 export interface RecorderOptions {
   readonly clock?: Clock;
   readonly replies?: ReplyCorrelator;
+  /** The fleet inventory, kept in the same transaction as what changes it. */
+  readonly inventory?: Inventory;
 }
 
 /**
@@ -76,6 +81,7 @@ export interface RecorderOptions {
 export class Recorder {
   private readonly clock: Clock;
   private replies: ReplyCorrelator | undefined;
+  private readonly inventory: Inventory | undefined;
   /** Envelopes submitted and not yet settled, oldest first. */
   private readonly upcoming = new Set<InboundEnvelope>();
 
@@ -86,6 +92,7 @@ export class Recorder {
   ) {
     this.clock = options.clock ?? systemClock;
     this.replies = options.replies;
+    this.inventory = options.inventory;
   }
 
   /** Installs the correlator for command replies (the DJI command sender). */
@@ -118,15 +125,20 @@ export class Recorder {
    */
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
     const set = WorkingSet.of(tx);
+    this.inventory?.beginUnit();
     const messages = await this.applyUpgrade(tx, set, observation, at, {});
+    // The devices it changed go out with its messages (see publishProgress).
+    if (this.inventory && messages.length > 0) OWN_DEVICE_CHANGES.set(messages[0], this.inventory.takeChanged());
     // The caller's unit may read these rows next; write them now.
     await set.flush(tx);
     return messages;
   }
 
-  /** Publishes committed progress messages (see {@link applyOwnObservationIn}). */
+  /** Publishes committed progress messages (see {@link applyOwnObservationIn}), and the device changes they made. */
   publishProgress(messages: readonly UpgradeProgressMessage[]): void {
     for (const message of messages) this.bus.publishProgress(message);
+    const devices = messages.length > 0 ? OWN_DEVICE_CHANGES.get(messages[0]) : undefined;
+    if (devices) this.inventory?.publish(devices);
   }
 
   /**
@@ -196,6 +208,7 @@ export class Recorder {
   }
 
   private async recordInTransaction(tx: EntityManager, envelope: InboundEnvelope): Promise<WriteOutcome<RecordResult>> {
+    this.inventory?.beginUnit();
     const set = WorkingSet.of(tx);
     await set.prepare(tx, envelope, this.upcoming);
     const { content } = envelope;
@@ -217,7 +230,16 @@ export class Recorder {
       const shadow = await this.writeShadow(tx, observation, envelope.receivedAt);
       set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
       const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow };
-      return { result, afterCommit: () => this.bus.publishShadow(shadow) };
+      // A Huawei device appears with its first push, a shadow push too.
+      const devices = this.inventory ? await this.inventory.deviceSeen(tx, observation.source, observation.deviceId, envelope.receivedAt) : [];
+      return { result, afterCommit: () => (this.bus.publishShadow(shadow), this.inventory?.publish(devices)) };
+    }
+    if (isInventoryObservation(observation)) {
+      // Topology and device state: the inventory decides, in this transaction (src/inventory).
+      const devices = this.inventory ? await this.inventory.record(tx, observation, envelope.receivedAt) : [];
+      set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
+      const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow: null };
+      return { result, afterCommit: () => this.inventory?.publish(devices) };
     }
     if (observation.replyToTid != null) {
       const unmatched = await this.unmatchedReply(tx, set, observation, envelope.receivedAt);
@@ -233,10 +255,12 @@ export class Recorder {
 
   /** Pairs a result with publishing its progress messages once committed. */
   private publishing<T>(result: T, messages: readonly UpgradeProgressMessage[]): WriteOutcome<T> {
+    const devices = this.inventory?.takeChanged() ?? [];
     return {
       result,
       afterCommit: () => {
         for (const message of messages) this.bus.publishProgress(message);
+        this.inventory?.publish(devices);
       },
     };
   }
@@ -292,7 +316,8 @@ export class Recorder {
           occurredAt: observation.occurredAt,
           receivedAt,
           redelivered: observation.redelivered === true,
-          origin: own ? 'gateway' : 'device',
+          // A poll (quiet) is the platform's word about its device, not a conclusion of the gateway's own.
+          origin: own && observation.quiet !== true ? 'gateway' : 'device',
         };
         decision = decideTransition(subTask, report);
         // A poll (quiet) that brings nothing new writes nothing, not even "observed".
@@ -312,6 +337,8 @@ export class Recorder {
       }
       tally = retally(tally, share, { status: subTask.status, progress: subTask.progress });
       set.subTaskChanged(subTask);
+      // The fleet inventory: a device appears with its first observation; a success sets its version.
+      if (!sweep) await this.inventory?.upgradeObserved(tx, task, subTask, observation, decision.applied, receivedAt);
       const event = Object.assign(new ProgressEvent(), {
         subTaskId: subTask.id,
         taskId: task.id,
@@ -432,6 +459,9 @@ export class Recorder {
  * by more than this per message.
  */
 export const LEDGER_KEPT_CHARS_OF_REFUSED = 4096;
+
+/** Device changes made by {@link Recorder.applyOwnObservationIn}, by the first message it returned, until published. */
+const OWN_DEVICE_CHANGES = new WeakMap<UpgradeProgressMessage, readonly Device[]>();
 
 /** The ledger row of an envelope. */
 function ledgerRow(envelope: InboundEnvelope, outcome: InboundOutcome, reason: string | null, dedupeKey: string | null): InboundMessage {

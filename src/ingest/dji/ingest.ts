@@ -15,6 +15,8 @@ export interface DjiIngestDependencies {
   readonly logger: Logger;
   /** Stamps the receive time and the events_reply `timestamp`. @default the system clock */
   readonly clock?: Clock;
+  /** Answer `update_topo` with `status_reply` (`DJI_ANSWER_STATUS`). @default true */
+  readonly answerStatus?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
   const clock = deps.clock ?? systemClock;
   return async (topic, payload, delivery) => {
     const receivedAt = clock.now();
-    const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime());
+    const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime(), { answerStatus: deps.answerStatus });
     const envelope = delivery?.redelivered ? markRedelivered(inbound.envelope) : inbound.envelope;
     const result = await deps.recorder.record(envelope);
     deps.metrics.mqttMessages.inc({ method: mqttMethodLabel(envelope.channel), outcome: result.outcome.toLowerCase() });
@@ -39,7 +41,7 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
     if (inbound.reply) {
       // Even when the event moved nothing (stale, after the end, duplicate): the dock stops resending.
       deps.publish(inbound.reply.topic, inbound.reply.payload).catch((error) =>
-        deps.logger.warn({ err: error, topic: inbound.reply?.topic }, 'events_reply not sent'),
+        deps.logger.warn({ err: error, topic: inbound.reply?.topic }, 'reply not sent'),
       );
     }
   };

@@ -5,6 +5,7 @@ import { ProgressEvent } from './progress-event.entity';
 import { ShadowEvent } from './shadow-event.entity';
 import { UpgradeSubTask } from './upgrade-sub-task.entity';
 import { UpgradeTask } from './upgrade-task.entity';
+import { Device } from '../../inventory/device.entity';
 
 export { InboundMessage, InboundOutcome } from './inbound-message.entity';
 export { OutboundCommand, OutboundCommandStatus } from './outbound-command.entity';
@@ -16,4 +17,4 @@ export { STATUS_COUNT_PROPERTY, storeTally, tallyOfTask } from './upgrade-task.e
 export { HuaweiToken } from './huawei-token.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, HuaweiToken];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, HuaweiToken, Device];

@@ -8,8 +8,7 @@ import type { Clock } from '../../../recorder/clock';
 import type { UpgradeProgressMessage } from '../../../recorder/event-bus';
 import type { Recorder } from '../../../recorder/recorder';
 import type { WriteQueue } from '../../../recorder/write-queue';
-import { writeRows } from '../../../store/bulk-write';
-import { newSubTask, UpgradeSubTask, UpgradeTask } from '../../../store/entities';
+import { UpgradeSubTask, UpgradeTask } from '../../../store/entities';
 import { NorthboundError, type HuaweiNorthboundClient } from './client';
 import {
   CreateOperationAnswerSchema,
@@ -170,9 +169,10 @@ export class HuaweiUpgradeStarter {
   }
 
   /**
-   * Stores the task the platform created: the task and its sub-tasks in one
-   * multi-row write, then one PENDING observation of the gateway's own for all
-   * of them (their first history entry, published to subscribers). Pushes
+   * Stores the task the platform created: the task, then one PENDING
+   * observation of the gateway's own per device, through which the recorder
+   * creates its sub-task (and counts it in the task's tally) with its first
+   * history entry, published to subscribers. Pushes
    * racing ahead of this unit created the task already: then it only adds the
    * devices still missing.
    */
@@ -202,26 +202,22 @@ export class HuaweiUpgradeStarter {
           await tx.update(UpgradeTask, { id: task.id }, { createdBy });
         }
         const known = new Set((await tx.find(UpgradeSubTask, { where: { taskId: task.id }, select: { deviceId: true } })).map((s) => s.deviceId));
-        const fresh = checked.deviceIds.filter((d) => !known.has(d)).map((deviceId) => newSubTask(task.id, deviceId, now));
-        await writeRows(tx, UpgradeSubTask, fresh);
-        const observation = (target: UpgradeObservation['target']): UpgradeObservation => ({
+        const observation = (deviceId: string): UpgradeObservation => ({
           type: 'upgrade',
           source: UpgradeSource.HUAWEI,
           kind: checked.kind,
           task: { externalId: operationId, appId: this.deps.appId },
-          target,
+          target: { kind: 'device', deviceId },
           status: UpgradeStatus.PENDING,
           occurredAt: null,
           statusDesc: `upgrade task ${operationId} created on the Huawei platform (file ${checked.fileId})`,
         });
+        // The recorder creates each sub-task, so the task's tally counts it; devices a push reached
+        // first (it got here before this unit) keep their state.
         const messages: UpgradeProgressMessage[] = [];
-        if (known.size === 0) {
-          messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation({ kind: 'allDevices', fallbackDeviceId: checked.deviceIds[0] }), now)));
-        } else {
-          // A push got here first: the devices it reached keep their state; the others get their entry.
-          for (const subTask of fresh) {
-            messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation({ kind: 'device', deviceId: subTask.deviceId }), now)));
-          }
+        for (const deviceId of checked.deviceIds) {
+          if (known.has(deviceId)) continue;
+          messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation(deviceId), now)));
         }
         return { result: { task, messages }, afterCommit: () => this.deps.recorder.publishProgress(messages) };
       },
