@@ -93,6 +93,31 @@ interface ClientState {
   warnedDrop: boolean;
 }
 
+/** Refusal log lines per window; beyond, one line says how many were not logged (an attacker must not flood the logs). */
+const REFUSAL_LOG_LINES = 20;
+const REFUSAL_LOG_WINDOW_MS = 10_000;
+
+/** A warn() that logs at most REFUSAL_LOG_LINES lines per REFUSAL_LOG_WINDOW_MS, then counts. */
+function refusalLog(logger: Logger | undefined): (fields: Record<string, unknown>, message: string) => void {
+  let windowStart = 0;
+  let logged = 0;
+  let suppressed = 0;
+  return (fields, message) => {
+    if (!logger) return;
+    const now = Date.now();
+    if (now - windowStart >= REFUSAL_LOG_WINDOW_MS) {
+      if (suppressed > 0) logger.warn({ suppressed }, 'MQTT refusals not logged in the last window (see ota_mqtt_broker_refused_total)');
+      windowStart = now;
+      logged = 0;
+      suppressed = 0;
+    }
+    if (logged < REFUSAL_LOG_LINES) {
+      logged++;
+      logger.warn(fields, message);
+    } else suppressed++;
+  };
+}
+
 /** Longest client id accepted: the broker keeps one entry per client id (MQTT 3.1 allowed 23). */
 const MAX_CLIENT_ID_LENGTH = 128;
 
@@ -150,6 +175,7 @@ export async function startEmbeddedBroker(
   const credentials = security.credentials;
   const emit = security.onEvent ?? (() => undefined);
   const logger = security.logger;
+  const warn = refusalLog(logger);
 
   const inFlight = new Set<Promise<void>>();
   const ingests = ingest ? topicMatcher(ingest.filters) : () => false;
@@ -175,7 +201,7 @@ export async function startEmbeddedBroker(
 
   const refuse = (action: 'publish' | 'subscribe', client: Client | null, reason: string, topic: string) => {
     emit({ type: 'refused', action, reason, who: who(client) });
-    logger?.warn({ who: who(client), topic: topic.slice(0, 200), reason }, `MQTT ${action} refused`);
+    warn({ who: who(client), topic: topic.slice(0, 200), reason }, `MQTT ${action} refused`);
   };
 
   const gatewaySecretBuffer = Buffer.from(gatewaySecret, 'utf8');
@@ -214,7 +240,7 @@ export async function startEmbeddedBroker(
         (result) => {
           if (result instanceof Error) {
             emit({ type: 'refused', action: 'connect', reason: result.message, who: `client ${client.id}` });
-            logger?.warn({ clientId: client.id.slice(0, 80), username: username?.slice(0, 80), reason: result.message }, 'MQTT connection refused');
+            warn({ clientId: client.id.slice(0, 80), username: username?.slice(0, 80), reason: result.message }, 'MQTT connection refused');
             return callback(result, false);
           }
           const key = describeIdentity(result);
@@ -222,7 +248,7 @@ export async function startEmbeddedBroker(
           if (owner !== undefined && owner !== key) {
             const reason = `client id ${client.id} belongs to another identity`;
             emit({ type: 'refused', action: 'connect', reason, who: key });
-            logger?.warn({ clientId: client.id.slice(0, 80), who: key }, 'MQTT connection refused: client id held by another identity');
+            warn({ clientId: client.id.slice(0, 80), who: key }, 'MQTT connection refused: client id held by another identity');
             return callback(authError(2, reason), false);
           }
           owners.set(client.id, key);
@@ -315,7 +341,8 @@ export async function startEmbeddedBroker(
    * read): one subscriber that does not read stalls everyone's PUBACKs. Here
    * the broker moves on at once; what a subscriber has not taken yet counts
    * against its own queue, and beyond the limit further messages are dropped
-   * for it alone.
+   * for it alone. (aedes 1.x, ESM-only, adds a `drainTimeout` that
+   * disconnects such a client instead: moscajs/aedes#1060.)
    */
   function limitDeliveries(client: Client & AedesClientInternals, socket: Socket, state: ClientState) {
     const original0 = client.deliver0;
@@ -387,7 +414,7 @@ export async function startEmbeddedBroker(
     const open = (perAddress.get(address) ?? 0) + 1;
     if (open > limits.maxConnectionsPerAddress) {
       emit({ type: 'refused', action: 'connect', reason: 'too many connections from one address', who: address });
-      logger?.warn({ address, limit: limits.maxConnectionsPerAddress }, 'MQTT connection refused: too many from this address');
+      warn({ address, limit: limits.maxConnectionsPerAddress }, 'MQTT connection refused: too many from this address');
       socket.destroy();
       return;
     }
