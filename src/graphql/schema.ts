@@ -7,6 +7,7 @@ import { ShadowResolver } from './resolvers/shadow.resolver';
 import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
 import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 
 /** Every resolver of the API. */
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   UpgradeCommandResolver,
   DeviceResolver,
   SubTaskDeviceResolver,
+  HuaweiCommandResolver,
 ] as const;
 
 /**
