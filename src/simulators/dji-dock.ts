@@ -359,7 +359,8 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   /** `state` with the firmware properties of one device, on its own topic, naming this dock as gateway. */
   const reportState = async (deviceSn: string, upgrading: boolean): Promise<void> => {
     const data = { firmware_version: versions.get(deviceSn), compatible_status: consistencyNeeded ? 1 : 0, firmware_upgrade_status: upgrading ? 1 : 0 };
-    await publish(stateTopic(deviceSn), { tid: randomUUID(), bid: randomUUID(), timestamp: timestamp(), gateway: sn, data });
+    // Wall-clock time: the dock's own `clock` stamps its OTA messages only (tests script it message by message).
+    await publish(stateTopic(deviceSn), { tid: randomUUID(), bid: randomUUID(), timestamp: Date.now(), gateway: sn, data });
     out.info(`→ ${stateTopic(deviceSn)} firmware_version=${data.firmware_version} compatible_status=${data.compatible_status} firmware_upgrade_status=${data.firmware_upgrade_status}`);
   };
 
@@ -368,7 +369,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     const tid = randomUUID();
     const subDevices = aircraft ? [{ sn: aircraft.sn, ...modelFields(aircraft.model), index: 'A', device_secret: 'sim', nonce: 'sim', thing_version: '1.1.2' }] : [];
     const topology = { ...modelFields(options.dockModel ?? DEFAULT_DOCK_MODEL), device_secret: 'sim', nonce: 'sim', thing_version: '1.1.2', sub_devices: subDevices };
-    await publish(statusTopic(sn), { tid, bid: randomUUID(), timestamp: timestamp(), method: UPDATE_TOPO_METHOD, data: topology });
+    await publish(statusTopic(sn), { tid, bid: randomUUID(), timestamp: Date.now(), method: UPDATE_TOPO_METHOD, data: topology });
     out.info(`→ ${statusTopic(sn)} update_topo dock=${options.dockModel ?? DEFAULT_DOCK_MODEL}${aircraft ? ` aircraft=${aircraft.sn}@${aircraft.model}` : ' (no aircraft)'} tid=${tid}`);
     for (const deviceSn of versions.keys()) await reportState(deviceSn, false);
   };
