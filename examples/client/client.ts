@@ -3,6 +3,7 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { isSubscriptionOperation } from '@apollo/client/utilities';
 import { createClient, type Client } from 'graphql-ws';
 import { createGatewayCache } from './cache';
+import { ResumeLink } from './resume-link';
 
 /** Where the gateway is and how to reach it. */
 export interface GatewayClientOptions {
@@ -23,9 +24,9 @@ export interface GatewayClient {
 }
 
 /**
- * Queries and mutations over HTTP, subscriptions over graphql-ws, one cache.
- * The token goes in the `Authorization` header and in the socket's
- * `connectionParams`.
+ * Queries and mutations over HTTP, subscriptions over graphql-ws (resumed
+ * after a reconnect by {@link ResumeLink}), one normalised cache. The token
+ * goes in the `Authorization` header and in the socket's `connectionParams`.
  */
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const authorization = options.token ? `Bearer ${options.token}` : undefined;
@@ -42,7 +43,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     headers: authorization ? { authorization } : {},
   });
   const apollo = new ApolloClient({
-    link: ApolloLink.split(({ query }) => isSubscriptionOperation(query), new GraphQLWsLink(ws), http),
+    link: ApolloLink.split(({ query }) => isSubscriptionOperation(query), ApolloLink.from([new ResumeLink(), new GraphQLWsLink(ws)]), http),
     cache: createGatewayCache(),
   });
   return {
