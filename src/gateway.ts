@@ -19,6 +19,7 @@ import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
+import { graphiqlPlugin } from './server/graphiql.plugin';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
@@ -196,7 +197,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       metrics,
       readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
       // Built by `npm run build` next to the compiled server: dist/dashboard.
-      extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
+      extraPlugins: [
+        async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') })),
+        async (app) =>
+          void (await app.register(graphiqlPlugin, { root: join(__dirname, '..', 'graphiql'), schema, introspection: config.graphqlIntrospection })),
+      ],
     });
     // The HTTP server stops first: no new pushes or operations once shutdown begins.
     stops.push(() => closeApp(app));
