@@ -23,6 +23,7 @@ import { graphiqlPlugin } from './server/graphiql.plugin';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
+import { createServer } from 'node:net';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 
@@ -87,6 +88,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   };
 
   try {
+    // A port already taken fails the start before anything is created (./data/… included).
+    await assertPortFree(config.host, config.port, 'PORT');
+    if (!config.mqttUrl) await assertPortFree(config.mqttHost, config.mqttPort, 'MQTT_PORT');
     const metrics = createMetrics();
     const dataSource = await openDatabase(config.database);
     stops.push(() => dataSource.destroy());
@@ -233,4 +237,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     await stopAll();
     throw error;
   }
+}
+
+/** Binds `port` on `host` and lets it go again: a StartupError naming `variable` when it is taken. Port 0 is always free. */
+async function assertPortFree(host: string, port: number, variable: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(listenError(error, variable, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

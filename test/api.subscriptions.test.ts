@@ -110,3 +110,36 @@ test('shadowStatusChanged filters by device', async () => {
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(mine.received).toHaveLength(1);
 });
+
+test('twelve shadowStatusChanged subscribers print no MaxListenersExceededWarning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  try {
+    const client = gateway.ws();
+    const subs = Array.from({ length: 12 }, () => collect<any>(client, `subscription { shadowStatusChanged { deviceId } }`));
+    await subscriptionsRunning(gateway, 12);
+    await gateway.recorder.record({
+      source: 'HUAWEI' as never, channel: 'deviceDesiredPropertiesModifyStatusChanged', dedupeKey: 'twelve', raw: '{}', receivedAt: new Date(),
+      content: { kind: 'observation', observation: { type: 'shadow', source: 'HUAWEI' as never, deviceId: 'sd-12', serviceId: 'Device', properties: {}, status: 'DELIVERED' as never } },
+    });
+    await Promise.all(subs.map((s) => s.until(1)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+test('fromStart replays a task from its beginning, and needs a taskId', async () => {
+  for (const percent of [10, 20]) await gateway.recorder.record(djiEnvelope({ bid: 'from-start', gatewaySn: 'DOCK-S', status: UpgradeStatus.IN_PROGRESS, percent }));
+  const taskId = await taskIdOf('from-start');
+  const client = gateway.ws();
+  const sub = collect<any>(client, `subscription($t: ID) { upgradeProgress(taskId: $t, fromStart: true) { event { percent } } }`, { t: taskId });
+  expect((await sub.until(2)).map((m) => m.upgradeProgress.event.percent)).toEqual([10, 20]);
+  await gateway.recorder.record(djiEnvelope({ bid: 'from-start', gatewaySn: 'DOCK-S', status: UpgradeStatus.IN_PROGRESS, percent: 30 }));
+  expect((await sub.until(3)).map((m) => m.upgradeProgress.event.percent)).toEqual([10, 20, 30]);
+  const refused = collect<any>(client, `subscription { upgradeProgress(fromStart: true) { cursor } }`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(JSON.stringify(refused.errors)).toContain('BAD_USER_INPUT');
+});
