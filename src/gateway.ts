@@ -1,25 +1,29 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { join } from 'node:path';
 import { buildApp, closeApp } from './app';
-import type { Config } from './config';
+import { configSecrets, type Config } from './config';
 import { UpgradeSource } from './domain';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
 import { DjiCommandSender } from './ingest/dji/command-sender';
 import { djiMessageHandler } from './ingest/dji/ingest';
+import { startHuaweiCommandSide, type HuaweiCommandSide, type HuaweiCommandSideDependencies } from './ingest/huawei/northbound';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
+import { CredentialStore } from './mqtt/credentials';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
+import { MqttSessionRegistry } from './mqtt/session-registry';
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
 import { graphiqlPlugin } from './server/graphiql.plugin';
+import { createLogger } from './server/log-redaction';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
@@ -43,6 +47,41 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Erro
   }
 }
 
+/** Loopback addresses: an anonymous embedded broker listens on nothing else unless told to. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Where the embedded broker listens and whom it lets in: with a password file,
+ * on MQTT_HOST for docks with credentials; without one, anonymous clients on
+ * loopback only, unless MQTT_ALLOW_ANONYMOUS=true opens MQTT_HOST to them.
+ * @throws StartupError naming MQTT_PASSWORD_FILE when the credentials cannot be read.
+ */
+function embeddedBrokerAccess(config: Config, logger: Logger): { host: string; credentials: CredentialStore | undefined } {
+  const { passwordFile, identityFile, allowAnonymous } = config.mqttBroker;
+  if (passwordFile) {
+    try {
+      const credentials = new CredentialStore({ passwordFile, identityFile }, logger);
+      logger.info({ users: credentials.size }, 'MQTT credentials loaded; anonymous clients are refused');
+      return { host: config.mqttHost, credentials };
+    } catch (error) {
+      throw new StartupError(`MQTT_PASSWORD_FILE: ${(error as Error).message}`);
+    }
+  }
+  if (allowAnonymous) {
+    logger.warn(
+      { host: config.mqttHost },
+      'MQTT_ALLOW_ANONYMOUS=true: the embedded broker lets ANY client connect without a password on MQTT_HOST and act as the dock it names; set MQTT_PASSWORD_FILE instead',
+    );
+    return { host: config.mqttHost, credentials: undefined };
+  }
+  if (LOOPBACK_HOSTS.has(config.mqttHost)) return { host: config.mqttHost, credentials: undefined };
+  logger.warn(
+    { host: '127.0.0.1', mqttHost: config.mqttHost },
+    'no MQTT_PASSWORD_FILE: the embedded broker listens on loopback only; set MQTT_PASSWORD_FILE for docks on other hosts',
+  );
+  return { host: '127.0.0.1', credentials: undefined };
+}
+
 /** Options for tests and tools; production uses the defaults. */
 export interface GatewayOptions {
   readonly clock?: Clock;
@@ -50,6 +89,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** How long to wait for the first MQTT connection at start. @default 10000 */
   readonly mqttConnectTimeoutMs?: number;
+  /** Faster retries of the Huawei command side (tests). */
+  readonly huawei?: Pick<HuaweiCommandSideDependencies, 'clientOverrides' | 'registrationBackoffMs'>;
 }
 
 /** A running gateway. */
@@ -68,6 +109,8 @@ export interface Gateway {
   readonly writeQueue: WriteQueue;
   readonly metrics: Metrics;
   readonly mqtt: MqttConnection;
+  /** The Huawei command side; null without HUAWEI_* settings. */
+  readonly huawei: HuaweiCommandSide | null;
   /** Stops everything in order; safe to call twice. */
   close(): Promise<void>;
 }
@@ -78,7 +121,7 @@ export interface Gateway {
  * before a failure is stopped again before the error is rethrown.
  */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? pino({ level: config.logLevel, name: 'ota-gateway' });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const clock = options.clock ?? systemClock;
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -90,7 +133,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   try {
     // A port already taken fails the start before anything is created (./data/… included).
     await assertPortFree(config.host, config.port, 'PORT');
-    if (!config.mqttUrl) await assertPortFree(config.mqttHost, config.mqttPort, 'MQTT_PORT');
+    if (!config.mqttUrl) {
+      const { passwordFile, allowAnonymous } = config.mqttBroker;
+      // The address embeddedBrokerAccess will choose (without its log lines, which come once the broker starts).
+      const brokerHost = passwordFile || allowAnonymous || LOOPBACK_HOSTS.has(config.mqttHost) ? config.mqttHost : '127.0.0.1';
+      await assertPortFree(brokerHost, config.mqttPort, 'MQTT_PORT');
+    }
     const metrics = createMetrics();
     const dataSource = await openDatabase(config.database);
     stops.push(() => dataSource.destroy());
@@ -132,16 +180,33 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     if (!config.mqttUrl) {
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
-      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
-        filters: DJI_SUBSCRIPTIONS,
-        onMessage: async (topic, payload) => {
-          await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-          return onDjiMessage(topic, payload);
+      const brokerLogger = logger.child({ component: 'mqtt-broker' });
+      const access = embeddedBrokerAccess(config, brokerLogger);
+      broker = await startEmbeddedBroker(
+        access.host,
+        config.mqttPort,
+        {
+          filters: DJI_SUBSCRIPTIONS,
+          onMessage: async (topic, payload, delivery) => {
+            await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
+            return onDjiMessage(topic, payload, delivery);
+          },
         },
-      });
+        {
+          credentials: access.credentials,
+          gatewayClientId: config.mqttClientId,
+          limits: config.mqttBroker.limits,
+          logger: brokerLogger,
+          onEvent: (event) => {
+            if (event.type === 'refused') metrics.mqttBrokerRefused.inc({ action: event.action });
+            else if (event.type === 'dropped') metrics.mqttBrokerDropped.inc();
+            else metrics.mqttBrokerUnretained.inc();
+          },
+        },
+      );
       const started = broker;
       stops.push(() => started.close());
-      logger.info({ port: broker.port }, 'embedded MQTT broker listening');
+      logger.info({ host: access.host, port: broker.port, authentication: access.credentials ? 'password file' : 'anonymous' }, 'embedded MQTT broker listening');
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     // With an external broker several instances share the work: each message goes to one of them.
@@ -151,12 +216,59 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       : config.mqttSharedGroup
         ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
         : [...DJI_SUBSCRIPTIONS];
+    // PostgreSQL with a shared group: instances that die are found and their sessions drained by the others.
+    if (config.mqttUrl && config.mqttSharedGroup !== null && config.database.engine === 'postgres') {
+      const registry = new MqttSessionRegistry(config.database.url, {
+        broker: mqttUrl.replace(/\/\/[^@/]*@/, '//'),
+        clientId: config.mqttClientId,
+        group: config.mqttSharedGroup,
+        logger: logger.child({ component: 'mqtt-sessions' }),
+        // Its lock went with a broken database connection and another instance drains the session: pause, then consume again.
+        onReclaimed: () => connection.resume(),
+        onTakenOver: () => connection.pause(),
+        adopt: async (clientId) => {
+          const orphan = new MqttConnection({
+            url: mqttUrl,
+            clientId,
+            protocolVersion: 5,
+            sessionExpirySeconds: config.mqttSessionExpirySeconds,
+            endSessionOnClose: true,
+            username: config.mqttUsername,
+            password: config.mqttPassword,
+            subscriptions,
+            subscribeOnConnect: false,
+            logger: logger.child({ component: 'mqtt', adopted: clientId }),
+            onMessage: onDjiMessage,
+            admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
+          });
+          const connected = await orphan.waitConnected(10_000).then(
+            () => true,
+            () => false,
+          );
+          const ended = await orphan.close();
+          // Not drained (its owner came back and took the session, or the broker went away): listed still, tried again.
+          if (!connected || !ended) throw new Error(`the session of ${clientId} was not drained`);
+        },
+      });
+      // Listed (and locked) before connecting; removed only once the connection has closed (stops run in reverse).
+      await registry.start();
+      stops.push(() => registry.stop());
+    }
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
       persistentSession: !config.mqttCleanSession,
-      username: config.mqttUsername,
-      password: config.mqttPassword,
+      // MQTT 5 with an external broker: a session that ends when its instance stops, or expires after
+      // a crash, so an instance gone for good holds no share of the group's traffic. The embedded aedes speaks 3.1.1.
+      protocolVersion: config.mqttUrl ? 5 : 4,
+      sessionExpirySeconds: config.mqttSessionExpirySeconds,
+      // A clean stop hands the instance's share to the group's other members and ends its session; with no
+      // group, or on SQLite (one instance by construction), there is no other member: the session is kept
+      // for MQTT_SESSION_EXPIRY_SECONDS, and a restart gets what came meanwhile.
+      endSessionOnClose: config.mqttUrl !== undefined && config.mqttSharedGroup !== null && config.database.engine === 'postgres',
+      // The embedded broker reserves the gateway's client id for its own client, which logs in with a per-process secret.
+      username: broker ? broker.gatewayCredentials.username : config.mqttUsername,
+      password: broker ? broker.gatewayCredentials.password : config.mqttPassword,
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
       onMessage: onDjiMessage,
@@ -190,7 +302,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     commands.run();
     stops.push(() => commands.stop());
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
+    // The Huawei command side (northbound API), only with HUAWEI_* set.
+    const huawei = config.huawei
+      ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
+      : null;
+    if (huawei) stops.push(() => huawei.stop());
+    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, huaweiUpgrades: huawei };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,
@@ -200,6 +317,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       recorder,
       metrics,
       readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
+      readinessReports: huawei?.registration ? { huaweiCallback: () => huawei.registration!.state } : undefined,
       // Built by `npm run build` next to the compiled server: dist/dashboard.
       extraPlugins: [
         async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') })),
@@ -231,6 +349,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       writeQueue,
       metrics,
       mqtt: connection,
+      huawei,
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
+import { defaultClientId } from '../src/mqtt/client-id';
 
 test('an empty environment gives the documented defaults', () => {
   const config = loadConfig({});
@@ -10,7 +12,8 @@ test('an empty environment gives the documented defaults', () => {
     database: { engine: 'sqlite', path: './data/ota-gateway.sqlite' },
     mqttUrl: undefined,
     mqttPort: 1883,
-    mqttClientId: 'ota-gateway',
+    mqttClientId: defaultClientId(hostname(), 4000),
+    mqttSessionExpirySeconds: 60,
     mqttSharedGroup: 'ota-gateway',
     redisUrl: undefined,
     apiToken: undefined,
@@ -27,7 +30,12 @@ test('an empty environment gives the documented defaults', () => {
 });
 
 test('empty strings count as unset', () => {
-  expect(loadConfig({ MQTT_URL: '', API_TOKEN: ' ' })).toMatchObject({ mqttUrl: undefined, apiToken: undefined });
+  expect(loadConfig({ MQTT_URL: '' })).toMatchObject({ mqttUrl: undefined, apiToken: undefined, apiTokens: [] });
+});
+
+test('a token set but blank is refused, not taken as "no token" (that would leave the API open)', () => {
+  expect(() => loadConfig({ API_TOKEN: ' ' })).toThrow(/API_TOKEN: the token is blank/);
+  expect(() => loadConfig({ API_TOKENS: '' })).toThrow(/API_TOKENS is set but blank/);
 });
 
 test.each([
@@ -52,7 +60,8 @@ test('every bad variable is named at once, and secrets are never echoed', () => 
     throw new Error('expected a ConfigError');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toHaveLength(2);
+    // PORT, MQTT_PORT, and the API token, which is too short.
+    expect((error as ConfigError).problems).toHaveLength(3);
     expect((error as Error).message).not.toMatch(/hunter2|secret/);
   }
 });

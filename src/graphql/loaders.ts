@@ -1,5 +1,4 @@
 import DataLoader from 'dataloader';
-import { ALL_STATUSES, type UpgradeStatus } from '../domain';
 import type { UpgradeSubTask, UpgradeTask } from '../store/entities';
 import type { ChildPage, ReadStore } from '../store/read-store';
 import type { PageRequest } from './pagination';
@@ -61,16 +60,6 @@ export function createLoaders(store: ReadStore) {
       const rows = await store.tasksByIds(ids);
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
-    }),
-    statusCounts: new DataLoader<string, { status: UpgradeStatus; count: number }[]>(async (taskIds) => {
-      const rows = await store.statusCounts(taskIds);
-      return groupBy(rows, (r) => r.taskId, taskIds).map((group) =>
-        // Stable order (the enum's) so clients can render counts without sorting.
-        ALL_STATUSES.flatMap((status) => {
-          const row = group.find((r) => r.status === status);
-          return row ? [{ status, count: row.count }] : [];
-        }),
-      );
     }),
   };
 }

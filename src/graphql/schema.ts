@@ -7,10 +7,11 @@ import { ShadowResolver } from './resolvers/shadow.resolver';
 import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
 import { NodeResolver } from './relay';
 
 /** Every resolver of the API. */
-export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver, NodeResolver] as const;
+export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver, HuaweiCommandResolver, NodeResolver] as const;
 
 /**
  * Builds the executable schema. Input validation happens in the services

@@ -139,8 +139,11 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         gatewaySn,
         status: UpgradeStatus.PENDING,
         progress: null,
+        createdBy: request.createdBy ?? null,
         createdAt: now,
         updatedAt: now,
+        // Its tally: every sub-task below starts PENDING.
+        pendingCount: devices.length,
       });
       await tx.insert(UpgradeTask, task);
       const created: UpgradeProgressMessage[] = [];
