@@ -3,12 +3,6 @@ import type { UpgradeSubTask, UpgradeTask } from '../store/entities';
 import type { ChildPage, ReadStore } from '../store/read-store';
 import type { PageRequest } from './pagination';
 
-function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string, keys: readonly string[]): T[][] {
-  const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
-  for (const row of rows) groups.get(keyOf(row))?.push(row);
-  return keys.map((k) => groups.get(k) ?? []);
-}
-
 /**
  * Per-request batch loaders for nested fields, so that a page of tasks with
  * their sub-tasks and histories costs a fixed number of queries (no N+1).
