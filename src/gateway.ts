@@ -22,10 +22,12 @@ import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
+import { graphiqlPlugin } from './server/graphiql.plugin';
 import { createLogger } from './server/log-redaction';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
+import { createServer } from 'node:net';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 import { Inventory } from './inventory/inventory';
@@ -133,6 +135,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   };
 
   try {
+    // A port already taken fails the start before anything is created (./data/… included).
+    await assertPortFree(config.host, config.port, 'PORT');
+    if (!config.mqttUrl) {
+      const { passwordFile, allowAnonymous } = config.mqttBroker;
+      // The address embeddedBrokerAccess will choose (without its log lines, which come once the broker starts).
+      const brokerHost = passwordFile || allowAnonymous || LOOPBACK_HOSTS.has(config.mqttHost) ? config.mqttHost : '127.0.0.1';
+      await assertPortFree(brokerHost, config.mqttPort, 'MQTT_PORT');
+    }
     const metrics = createMetrics();
     const dataSource = await openDatabase(config.database);
     stops.push(() => dataSource.destroy());
@@ -333,7 +343,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
       readinessReports: huawei?.registration ? { huaweiCallback: () => huawei.registration!.state } : undefined,
       // Built by `npm run build` next to the compiled server: dist/dashboard.
-      extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
+      extraPlugins: [
+        async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') })),
+        async (app) =>
+          void (await app.register(graphiqlPlugin, { root: join(__dirname, '..', 'graphiql'), schema, introspection: config.graphqlIntrospection })),
+      ],
     });
     // The HTTP server stops first: no new pushes or operations once shutdown begins.
     stops.push(() => closeApp(app));
@@ -366,4 +380,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     await stopAll();
     throw error;
   }
+}
+
+/** Binds `port` on `host` and lets it go again: a StartupError naming `variable` when it is taken. Port 0 is always free. */
+async function assertPortFree(host: string, port: number, variable: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(listenError(error, variable, host, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

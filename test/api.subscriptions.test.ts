@@ -5,6 +5,7 @@ import { djiEnvelope, huaweiEnvelope } from './support/observations';
 const PROGRESS = /* GraphQL */ `
   subscription($taskId: ID, $gatewaySn: String, $deviceId: String, $after: String) {
     upgradeProgress(taskId: $taskId, gatewaySn: $gatewaySn, deviceId: $deviceId, after: $after) {
+      cursor
       task { id externalId gatewaySn }
       subTask { deviceId percent }
       event { id percent }
@@ -56,7 +57,7 @@ test('a resumed subscription gets exactly the events it missed, in order, then l
   await subscriptionsRunning(gateway, 1);
   for (const p of [1, 2, 3]) await record(p);
   const seen = await first.until(3);
-  const lastSeenId = seen[2].upgradeProgress.event.id;
+  const lastSeen = seen[2].upgradeProgress.cursor;
   first.unsubscribe();
 
   // Meanwhile 4..6 were recorded (and one for another dock, which it must not get).
@@ -64,19 +65,31 @@ test('a resumed subscription gets exactly the events it missed, in order, then l
   await gateway.recorder.record(djiEnvelope({ bid: 'other', gatewaySn: 'DOCK-X', status: UpgradeStatus.IN_PROGRESS, percent: 99 }));
   await record(6);
 
-  // Reconnect with the last id seen: replay of 4..6, then live 7 and 8, with events recorded during the replay too.
-  const resumed = collect<any>(gateway.ws(), PROGRESS, { gatewaySn: 'DOCK-R', after: lastSeenId });
+  // Reconnect with the last cursor seen: replay of 4..6, then live 7 and 8, with events recorded during the replay too.
+  const resumed = collect<any>(gateway.ws(), PROGRESS, { gatewaySn: 'DOCK-R', after: lastSeen });
   const during = Promise.all([record(7), record(8)]);
   await during;
   const received = await resumed.until(5);
   await new Promise((resolve) => setTimeout(resolve, 150));
   expect(resumed.received.map((m) => m.upgradeProgress.event.percent)).toEqual([4, 5, 6, 7, 8]);
-  const ids = received.map((m) => Number(m.upgradeProgress.event.id));
-  expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+  expect(new Set(received.map((m) => m.upgradeProgress.cursor)).size).toBe(5);
+  expect(new Set(received.map((m) => m.upgradeProgress.event.id)).size).toBe(5);
   expect(resumed.errors).toEqual([]);
 });
 
-test('after that is not an event id is refused with BAD_USER_INPUT', async () => {
+test('the event id works as `after` too, resuming at the same place as its cursor', async () => {
+  const client = gateway.ws();
+  const first = collect<any>(client, PROGRESS, { gatewaySn: 'DOCK-E' });
+  await subscriptionsRunning(gateway, 1);
+  for (const percent of [1, 2]) await gateway.recorder.record(djiEnvelope({ bid: 'by-id', gatewaySn: 'DOCK-E', status: UpgradeStatus.IN_PROGRESS, percent }));
+  const [one] = await first.until(2);
+  const byId = collect<any>(client, PROGRESS, { gatewaySn: 'DOCK-E', after: one.upgradeProgress.event.id });
+  const byCursor = collect<any>(client, PROGRESS, { gatewaySn: 'DOCK-E', after: one.upgradeProgress.cursor });
+  expect((await byId.until(1)).map((m) => m.upgradeProgress.event.percent)).toEqual([2]);
+  expect((await byCursor.until(1)).map((m) => m.upgradeProgress.event.percent)).toEqual([2]);
+});
+
+test('after that is not a cursor is refused with BAD_USER_INPUT', async () => {
   const sub = collect<any>(gateway.ws(), PROGRESS, { after: 'yesterday' });
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(JSON.stringify(sub.errors)).toContain('BAD_USER_INPUT');
@@ -96,4 +109,37 @@ test('shadowStatusChanged filters by device', async () => {
   expect(event.shadowStatusChanged).toEqual({ deviceId: 'sd-1', properties: { 'Firmware Version': 'v1' }, status: 'FAILED' });
   await new Promise((resolve) => setTimeout(resolve, 100));
   expect(mine.received).toHaveLength(1);
+});
+
+test('twelve shadowStatusChanged subscribers print no MaxListenersExceededWarning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+  process.on('warning', onWarning);
+  try {
+    const client = gateway.ws();
+    const subs = Array.from({ length: 12 }, () => collect<any>(client, `subscription { shadowStatusChanged { deviceId } }`));
+    await subscriptionsRunning(gateway, 12);
+    await gateway.recorder.record({
+      source: 'HUAWEI' as never, channel: 'deviceDesiredPropertiesModifyStatusChanged', dedupeKey: 'twelve', raw: '{}', receivedAt: new Date(),
+      content: { kind: 'observation', observation: { type: 'shadow', source: 'HUAWEI' as never, deviceId: 'sd-12', serviceId: 'Device', properties: {}, status: 'DELIVERED' as never } },
+    });
+    await Promise.all(subs.map((s) => s.until(1)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+test('fromStart replays a task from its beginning, and needs a taskId', async () => {
+  for (const percent of [10, 20]) await gateway.recorder.record(djiEnvelope({ bid: 'from-start', gatewaySn: 'DOCK-S', status: UpgradeStatus.IN_PROGRESS, percent }));
+  const taskId = await taskIdOf('from-start');
+  const client = gateway.ws();
+  const sub = collect<any>(client, `subscription($t: ID) { upgradeProgress(taskId: $t, fromStart: true) { event { percent } } }`, { t: taskId });
+  expect((await sub.until(2)).map((m) => m.upgradeProgress.event.percent)).toEqual([10, 20]);
+  await gateway.recorder.record(djiEnvelope({ bid: 'from-start', gatewaySn: 'DOCK-S', status: UpgradeStatus.IN_PROGRESS, percent: 30 }));
+  expect((await sub.until(3)).map((m) => m.upgradeProgress.event.percent)).toEqual([10, 20, 30]);
+  const refused = collect<any>(client, `subscription { upgradeProgress(fromStart: true) { cursor } }`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(JSON.stringify(refused.errors)).toContain('BAD_USER_INPUT');
 });

@@ -30,3 +30,19 @@ test('the typed documents in examples/generated are fresh (run `npm run codegen`
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+/*
+ * What a frontend compiles: the generated documents and the example client,
+ * under `tsc --strict` with the DOM lib and bundler resolution
+ * (examples/tsconfig.json), as a Vite or Next project would.
+ */
+test('the generated documents and the example client compile under tsc --strict', () => {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  let output = '';
+  try {
+    execFileSync(process.execPath, [tsc, '--strict', '--noEmit', '-p', join(root, 'examples', 'tsconfig.json')], { cwd: root, stdio: 'pipe' });
+  } catch (error) {
+    output = String((error as { stdout?: Buffer }).stdout ?? error);
+  }
+  expect(output).toBe('');
+}, 120_000);

@@ -13,6 +13,7 @@ import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collectingOutput } from '../src/simulators/output';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { flat } from './support/relay';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateFirmwareUpgradeInput!) {
@@ -24,7 +25,7 @@ const TASK = /* GraphQL */ `
   query Task($id: ID!) {
     upgradeTask(id: $id) {
       id status progress statusCounts { status count }
-      subTasks { deviceId status percent step progress events { status percent step applied occurredAt } }
+      subTasks { nodes { deviceId status percent step progress events(first: 30) { nodes { status percent step applied occurredAt } } } }
     }
   }
 `;
@@ -106,16 +107,16 @@ test.each(CLOCKS)('a dock whose clock %s ends its upgrade SUCCEEDED; every repor
 
   const { body: read } = await gateway.gql<{ upgradeTask: any }>(TASK, { id });
   expect(read.errors).toBeUndefined();
-  const task = read.data!.upgradeTask;
+  const task = flat(read.data!.upgradeTask);
   expect(task).toMatchObject({ status: 'SUCCEEDED', progress: 100, statusCounts: [{ status: 'SUCCEEDED', count: 2 }] });
   for (const subTask of task.subTasks) {
     expect(subTask).toMatchObject({ status: 'SUCCEEDED', percent: 100, progress: 100, step: 'upgrade_firmware' });
-    // The services_reply and the 23 reports, each applied, with the dock's time as it said.
-    expect(subTask.events).toHaveLength(24);
+    // The creation, the services_reply and the 23 reports, each applied, with the dock's time as it said.
+    expect(subTask.events).toHaveLength(25);
     expect(subTask.events.every((e: any) => e.applied)).toBe(true);
   }
   // The dock's times are kept as it reported them, for display.
-  const times: number[] = task.subTasks[0].events.map((e: any) => Date.parse(e.occurredAt));
+  const times: number[] = task.subTasks[0].events.slice(1).map((e: any) => Date.parse(e.occurredAt));
   expect(shows(times)).toBe(true);
 
   // Every published state, in order: the task's progress never goes back, although the dock's percent

@@ -195,10 +195,12 @@ test('two instances on one database: each resend and the time-out happen exactly
 
   clock.advance(TIMEOUT_MS);
   await eventually(async () => (await commandOf(a, task.id)).status === OutboundCommandStatus.TIMED_OUT, 10_000, 'timed out');
-  await eventually(() => a.progress.length + b.progress.length === 1, 10_000, 'the time-out recorded');
+  // The creation's PENDING event (published by a), then the one time-out.
+  await eventually(() => a.progress.length + b.progress.length === 2, 10_000, 'the time-out recorded');
   await sleep(5 * SCAN_MS);
-  const [timedOut] = [...a.progress, ...b.progress];
-  expect(a.progress.length + b.progress.length).toBe(1);
+  const [created, timedOut] = [...a.progress, ...b.progress].sort((x, y) => Number(x.event.id) - Number(y.event.id));
+  expect(created.event).toMatchObject({ status: UpgradeStatus.PENDING, applied: true });
+  expect(a.progress.length + b.progress.length).toBe(2);
   expect(timedOut.event).toMatchObject({ status: UpgradeStatus.TIMED_OUT, statusDesc: 'no services_reply to ota_create after 3 sends', applied: true });
   expect(timedOut.event.occurredAt.getTime()).toBe(clock.now().getTime());
   expect(timedOut.task.status).toBe(UpgradeStatus.TIMED_OUT);

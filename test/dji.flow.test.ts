@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { InboundMessage, InboundOutcome, OutboundCommand, OutboundCommandStatus, ProgressEvent, UpgradeSubTask, UpgradeTask } from '../src/store/entities';
 import { Dock, djiFixture } from './fixtures/dji/dock';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { flat, rowIdOf, rowNumberOf } from './support/relay';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateFirmwareUpgradeInput!) {
     createFirmwareUpgrade(input: $input) {
       id source kind externalId gatewaySn status progress
-      subTasks { deviceId status targetVersion fileName fileUrl fileSize md5 firmwareUpgradeType }
+      subTasks(first: 2) { nodes { deviceId status targetVersion fileName fileUrl fileSize md5 firmwareUpgradeType } }
     }
   }
 `;
@@ -30,7 +31,7 @@ const TASK = /* GraphQL */ `
   query Task($id: ID!) {
     upgradeTask(id: $id) {
       id status progress
-      subTasks { deviceId status percent step errorCode vendorStatus events { status applied percent } }
+      subTasks(first: 2) { nodes { deviceId status percent step errorCode vendorStatus events(first: 30) { nodes { status applied percent } } } }
     }
   }
 `;
@@ -74,13 +75,13 @@ async function createUpgrade(input: Record<string, unknown>) {
   const { status, body } = await gateway.gql<{ createFirmwareUpgrade: any }>(CREATE, { input });
   expect(body.errors).toBeUndefined();
   expect(status).toBe(200);
-  return body.data!.createFirmwareUpgrade;
+  return flat(body.data!.createFirmwareUpgrade);
 }
 
 async function task(id: string) {
   const { body } = await gateway.gql<{ upgradeTask: any }>(TASK, { id });
   expect(body.errors).toBeUndefined();
-  return body.data!.upgradeTask;
+  return flat(body.data!.upgradeTask);
 }
 
 /**
@@ -212,11 +213,12 @@ test('createFirmwareUpgrade → ota_create → services_reply → ota_progress (
       expect(reply.json).toEqual({ tid: reply.json.tid, bid, timestamp: expect.any(Number), method: 'ota_progress', data: { result: 0 } });
     }
 
-    // Live: 5 observations × 2 devices, in commit order.
-    const received = await sub.until(10);
+    // Live: the creation (PENDING), then 5 observations × 2 devices, in commit order.
+    const received = await sub.until(12);
     expect(sub.errors).toEqual([]);
     const forAircraft = received.map((r) => r.upgradeProgress).filter((p) => p.subTask.deviceId === aircraft);
     expect(forAircraft.map((p) => [p.event.status, p.event.percent, p.event.step])).toEqual([
+      ['PENDING', null, null],
       ['SENT', null, null],
       ['IN_PROGRESS', 20, 'download_firmware'],
       ['IN_PROGRESS', 40, 'download_firmware'],
@@ -224,19 +226,20 @@ test('createFirmwareUpgrade → ota_create → services_reply → ota_progress (
       ['SUCCEEDED', 100, 'upgrade_firmware'],
     ]);
     expect(forAircraft.every((p) => p.event.applied)).toBe(true);
-    const ids = received.map((r) => Number(r.upgradeProgress.event.id));
+    const ids = received.map((r) => rowNumberOf(r.upgradeProgress.event.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const last = received[9].upgradeProgress;
+    const last = received[11].upgradeProgress;
     expect(last.task).toMatchObject({ id: created.id, externalId: bid, status: 'SUCCEEDED', progress: 100 });
-    expect(received[0].upgradeProgress.task.status).toBe('SENT');
+    expect(received[0].upgradeProgress.task.status).toBe('PENDING');
+    expect(received[2].upgradeProgress.task.status).toBe('SENT');
 
     const stored = await task(created.id);
     expect(stored.status).toBe('SUCCEEDED');
     for (const s of stored.subTasks) {
       expect(s).toMatchObject({ status: 'SUCCEEDED', percent: 100, step: 'upgrade_firmware', vendorStatus: 'ok' });
-      expect(s.events.map((e: any) => e.status)).toEqual(['SENT', 'IN_PROGRESS', 'IN_PROGRESS', 'IN_PROGRESS', 'SUCCEEDED']);
+      expect(s.events.map((e: any) => e.status)).toEqual(['PENDING', 'SENT', 'IN_PROGRESS', 'IN_PROGRESS', 'IN_PROGRESS', 'SUCCEEDED']);
     }
-    const command = await gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId: created.id });
+    const command = await gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId: rowIdOf(created.id) });
     expect(command).toMatchObject({
       status: OutboundCommandStatus.ANSWERED,
       attempts: 1,
@@ -265,12 +268,13 @@ test('a refused ota_create (result 312015) makes the task REJECTED with errorCod
     const refused = djiFixture('services-reply-refused').payload;
     await me.servicesReply({ ...refused, tid: otaCreate.json.tid, bid: created.externalId, gateway: sn, timestamp: Date.now() });
 
-    const [message] = await sub.until(1);
+    // The creation (PENDING), then the refusal.
+    const [, message] = await sub.until(2);
     expect(message.upgradeProgress.event).toMatchObject({ status: 'REJECTED', errorCode: '312015', applied: true });
     expect(message.upgradeProgress.task).toMatchObject({ id: created.id, status: 'REJECTED' });
     const stored = await task(created.id);
     expect(stored.subTasks[0]).toMatchObject({ status: 'REJECTED', errorCode: '312015' });
-    const command = await gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId: created.id });
+    const command = await gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId: rowIdOf(created.id) });
     expect(command.status).toBe(OutboundCommandStatus.ANSWERED);
 
     // The same reply again: a duplicate in the ledger, nothing moves.
@@ -280,7 +284,7 @@ test('a refused ota_create (result 312015) makes the task REJECTED with errorCod
     const ledger = await ledgerRows(created.externalId, 3);
     expect(ledger.map((m) => m.outcome)).toEqual([InboundOutcome.RECORDED, InboundOutcome.DUPLICATE, InboundOutcome.UNHANDLED]);
     expect(ledger[2].reason).toMatch(/matches no command waiting for a reply/);
-    expect(await gateway.dataSource.getRepository(ProgressEvent).countBy({ taskId: created.id })).toBe(1);
+    expect(await gateway.dataSource.getRepository(ProgressEvent).countBy({ taskId: rowIdOf(created.id) })).toBe(2);
     sub.unsubscribe();
   } finally {
     await me.close();

@@ -10,6 +10,7 @@ import { InboundMessage, InboundOutcome, OutboundCommand, OutboundCommandStatus,
 import { Dock } from './fixtures/dji/dock';
 import { collect, eventually, sleep, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
+import { rowIdOf } from './support/relay';
 
 const CREATE = /* GraphQL */ `
   mutation Create($input: CreateFirmwareUpgradeInput!) {
@@ -43,12 +44,13 @@ async function create(gateway: TestGateway, gatewaySn: string, devices = [device
   return body.data!.createFirmwareUpgrade;
 }
 
+/** The task's command row; `taskId` is the task's global id, as the API gives it. */
 function command(gateway: TestGateway, taskId: string): Promise<OutboundCommand> {
-  return gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId });
+  return gateway.dataSource.getRepository(OutboundCommand).findOneByOrFail({ taskId: rowIdOf(taskId) });
 }
 
 async function taskStatus(gateway: TestGateway, id: string): Promise<string> {
-  return (await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ id })).status;
+  return (await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ id: rowIdOf(id) })).status;
 }
 
 describe('with a short reply window', () => {
@@ -69,7 +71,8 @@ describe('with a short reply window', () => {
       await subscriptionsRunning(gateway, 1);
       const created = await create(gateway, sn, [device(aircraft), device(sn)]);
 
-      const received = await sub.until(2);
+      // Each device's creation (PENDING), then its time-out.
+      const received = (await sub.until(4)).slice(2);
       const sends = await dock.nextOtaCreates(3);
       // Everything was sent before the time-out was recorded, and nothing after it.
       expect(sends).toHaveLength(3);

@@ -1,6 +1,7 @@
 import { UpgradeStatus } from '../src/domain';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 import { huaweiEnvelope } from './support/observations';
+import { flat, rowNumberOf } from './support/relay';
 
 const PROGRESS = /* GraphQL */ `
   subscription Progress($taskId: ID, $deviceId: String, $after: String) {
@@ -31,14 +32,14 @@ test('a graphql-ws subscriber receives what the recorder committed, in order', a
   expect(first.upgradeProgress.event).toMatchObject({ status: 'IN_PROGRESS', vendorStatus: 'downloading', applied: true });
   expect(first.upgradeProgress.task).toMatchObject({ externalId: 'live-1', status: 'IN_PROGRESS' });
   expect(second.upgradeProgress.task).toMatchObject({ status: 'SUCCEEDED', progress: 100 });
-  expect(Number(second.upgradeProgress.event.id)).toBeGreaterThan(Number(first.upgradeProgress.event.id));
+  expect(rowNumberOf(second.upgradeProgress.event.id)).toBeGreaterThan(rowNumberOf(first.upgradeProgress.event.id));
 });
 
 test('HTTP queries read what was recorded', async () => {
-  const { status, body } = await gateway.gql(`{ upgradeTasks(filter: { source: HUAWEI }) { totalCount edges { node { externalId status statusCounts { status count } subTasks { deviceId status events { status } } } } } }`);
+  const { status, body } = await gateway.gql(`{ upgradeTasks(filter: { source: HUAWEI }) { totalCount edges { node { externalId status statusCounts { status count } subTasks(first: 5) { nodes { deviceId status events(first: 20) { nodes { status } } } } } } } }`);
   expect(status).toBe(200);
   expect(body.errors).toBeUndefined();
-  const node = (body.data as any).upgradeTasks.edges.find((e: any) => e.node.externalId === 'live-1').node;
+  const node = flat((body.data as any).upgradeTasks.edges.find((e: any) => e.node.externalId === 'live-1').node);
   expect(node.statusCounts).toEqual([{ status: 'SUCCEEDED', count: 1 }]);
   expect(node.subTasks[0].events.map((e: any) => e.status)).toEqual(['IN_PROGRESS', 'SUCCEEDED']);
 });

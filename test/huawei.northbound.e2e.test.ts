@@ -10,19 +10,20 @@ import { join } from 'node:path';
 import type { SimulatedHuaweiPlatform } from '../src/simulators/huawei-platform-server';
 import { collect, startTestGateway, type TestGateway } from './support/gateway';
 import { capturingLogger, eventually, expectNoSecrets, startPlatform, testPki } from './support/huawei-platform';
+import { flat } from './support/relay';
 
 jest.setTimeout(60_000);
 
 const CREATE = `mutation ($input: CreateHuaweiUpgradeInput!) {
-  createHuaweiUpgrade(input: $input) { id source kind externalId appId status subTasks { deviceId status } }
+  createHuaweiUpgrade(input: $input) { id source kind externalId appId status subTasks { nodes { deviceId status } } }
 }`;
 const TASK = `query ($id: ID!) {
-  upgradeTask(id: $id) { id status progress subTasks { id deviceId status vendorStatus currentVersion } }
+  upgradeTask(id: $id) { id status progress subTasks { nodes { id deviceId status vendorStatus currentVersion } } }
 }`;
 const HISTORY = `query ($id: ID!) {
-  upgradeTask(id: $id) { subTasks { deviceId events { status vendorStatus applied } } }
+  upgradeTask(id: $id) { subTasks { nodes { deviceId events(first: 50) { nodes { status vendorStatus applied } } } } }
 }`;
-const RECONCILE = `mutation ($id: ID!) { reconcileHuaweiTask(id: $id) { id status subTasks { deviceId status } } }`;
+const RECONCILE = `mutation ($id: ID!) { reconcileHuaweiTask(id: $id) { id status subTasks { nodes { deviceId status } } } }`;
 
 let dir: string;
 let platform: SimulatedHuaweiPlatform;
@@ -65,14 +66,14 @@ type Task = { id: string; status: string; progress: number | null; subTasks: { i
 
 async function task(g: TestGateway, id: string): Promise<Task> {
   const { body } = await g.gql<{ upgradeTask: Task }>(TASK, { id });
-  return body.data!.upgradeTask;
+  return flat(body.data!.upgradeTask);
 }
 
 async function histories(g: TestGateway, id: string): Promise<Map<string, { status: string; vendorStatus: string | null; applied: boolean }[]>> {
   type Node = { deviceId: string; events: { status: string; vendorStatus: string | null; applied: boolean }[] };
   const { body } = await g.gql<{ upgradeTask: { subTasks: Node[] } }>(HISTORY, { id });
   expect(body.errors).toBeUndefined();
-  return new Map(body.data!.upgradeTask.subTasks.map((node) => [node.deviceId, node.events]));
+  return new Map(flat(body.data!.upgradeTask).subTasks.map((node) => [node.deviceId, node.events]));
 }
 
 beforeEach(() => {
@@ -115,7 +116,7 @@ test('createHuaweiUpgrade starts the task on the platform; the pushes that follo
     input: { kind: 'FIRMWARE', fileId: 'fw-2.0.0', deviceIds: ['dev-a', 'dev-b', 'dev-c'], policy: { executeType: 'NOW', retryTimes: 2 } },
   });
   expect(body.errors).toBeUndefined();
-  const created = body.data!.createHuaweiUpgrade;
+  const created = flat(body.data!.createHuaweiUpgrade);
   expect(created).toMatchObject({ source: 'HUAWEI', kind: 'FIRMWARE', appId: platform.appId, status: 'PENDING' });
   expect(created.subTasks).toHaveLength(3);
   expect(platform.subOperationsOf(created.externalId).map((s) => s.deviceId).sort()).toEqual(['dev-a', 'dev-b', 'dev-c']);
@@ -144,7 +145,7 @@ test('pushes dropped are recovered by reconciliation, nothing recorded twice, an
   await eventually(() => gateway!.huawei!.registration!.registered, 15_000, 'callback registration');
   const deviceIds = Array.from({ length: 8 }, (_, i) => `drop-${i}`);
   const { body } = await gateway.gql<{ createHuaweiUpgrade: { id: string; externalId: string } }>(CREATE, { input: { kind: 'SOFTWARE', fileId: 'sw-1', deviceIds } });
-  const created = body.data!.createHuaweiUpgrade;
+  const created = flat(body.data!.createHuaweiUpgrade);
   await eventually(() => platform.allDone, 20_000, 'the platform to finish');
   await platform.pushesSettled();
   expect(platform.stats.pushesDropped).toBeGreaterThan(0);
@@ -188,7 +189,7 @@ test('a device the stale sweeper gave up is set right by reconciliation when the
   platform = await startPlatform({ stepMs: 600, dropPushRatio: 1 });
   gateway = await startGatewayFor(platform, { HUAWEI_RECONCILE_INTERVAL_MS: '250', STALE_AFTER_MS: '200', HUAWEI_CALLBACK_URL: '' });
   const { body } = await gateway.gql<{ createHuaweiUpgrade: { id: string; externalId: string } }>(CREATE, { input: { kind: 'SOFTWARE', fileId: 'sw', deviceIds: ['s-1'] } });
-  const created = body.data!.createHuaweiUpgrade;
+  const created = flat(body.data!.createHuaweiUpgrade);
   await eventually(async () => (await task(gateway!, created.id)).status === 'TIMED_OUT', 10_000, 'the sweeper to time the device out');
   await eventually(async () => (await task(gateway!, created.id)).status === 'SUCCEEDED', 20_000, 'reconciliation to record the platform outcome');
   const events = (await histories(gateway, created.id)).get('s-1')!;
@@ -197,7 +198,7 @@ test('a device the stale sweeper gave up is set right by reconciliation when the
   expect(events.every((e) => e.applied)).toBe(true);
   const [sub] = (await task(gateway, created.id)).subTasks;
   expect(sub).toMatchObject({ vendorStatus: 'success' });
-  expect((await gateway.gql<{ upgradeTask: { subTasks: { externalId: string }[] } }>('query ($id: ID!) { upgradeTask(id: $id) { subTasks { externalId } } }', { id: created.id })).body.data!.upgradeTask.subTasks[0].externalId).toBe(platform.subOperationsOf(created.externalId)[0].subOperationId);
+  expect((await gateway.gql<{ upgradeTask: { subTasks: { nodes: { externalId: string }[] } } }>('query ($id: ID!) { upgradeTask(id: $id) { subTasks { nodes { externalId } } } }', { id: created.id })).body.data!.upgradeTask.subTasks.nodes[0].externalId).toBe(platform.subOperationsOf(created.externalId)[0].subOperationId);
 });
 
 test('a platform error is UPSTREAM_ERROR with the platform code and message, and nothing is stored', async () => {
@@ -231,7 +232,7 @@ test('a task the platform no longer knows is left as it is and logged once', asy
   platform = await startPlatform({ stepMs: 60_000 });
   gateway = await startGatewayFor(platform, { HUAWEI_CALLBACK_URL: '' });
   const { body } = await gateway.gql<{ createHuaweiUpgrade: { id: string; externalId: string } }>(CREATE, { input: { kind: 'FIRMWARE', fileId: 'f', deviceIds: ['gone-1'] } });
-  const created = body.data!.createHuaweiUpgrade;
+  const created = flat(body.data!.createHuaweiUpgrade);
   platform.forgetOperation(created.externalId);
   const first = await gateway.gql(RECONCILE, { id: created.id });
   expect(first.body.errors?.[0].extensions?.code).toBe('NOT_FOUND');

@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { HUAWEI_CALLBACK_PATH } from '../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { flat } from './support/relay';
 
 const FIXTURES = join(__dirname, 'fixtures', 'huawei');
 const fixtureText = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -251,11 +252,11 @@ describeTls('HTTPS (TLS_CERT_FILE / TLS_KEY_FILE)', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        query: `{ upgradeTasks(filter: { deviceId: "dev-tls" }) { edges { node { externalId status subTasks { vendorStatus } } } } }`,
+        query: `{ upgradeTasks(filter: { deviceId: "dev-tls" }) { edges { node { externalId status subTasks(first: 5) { nodes { vendorStatus } } } } } }`,
       }),
     });
     expect(graphql.status).toBe(200);
-    expect(JSON.parse(graphql.text).data.upgradeTasks.edges).toEqual([
+    expect(flat(JSON.parse(graphql.text).data.upgradeTasks.edges)).toEqual([
       { node: { externalId: 'op-tls', status: 'IN_PROGRESS', subTasks: [{ vendorStatus: 'downloading' }] } },
     ]);
   });

@@ -11,6 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { DEFAULT_WEBHOOK_BODY_LIMIT, HUAWEI_CALLBACK_PATH } from '../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { flat } from './support/relay';
 
 const FIXTURES = join(__dirname, 'fixtures', 'huawei');
 const TABLES = ['inbound_message', 'progress_event', 'shadow_event', 'upgrade_sub_task', 'upgrade_task'] as const;
@@ -75,7 +76,7 @@ async function ledger(gateway: TestGateway, where = '1 = 1', params: unknown[] =
 
 const SUB_TASK_FIELDS = /* GraphQL */ `
   deviceId externalId status vendorStatus step currentVersion targetVersion sourceVersion statusDesc errorCode upgradeTime
-  events { id status vendorStatus step errorCode statusDesc applied }
+  events(first: 20) { nodes { id status vendorStatus step errorCode statusDesc applied } }
 `;
 
 /** The one Huawei task that has a sub-task for `deviceId`, with its sub-tasks, read through GraphQL. */
@@ -89,11 +90,11 @@ async function taskOf(gateway: TestGateway, deviceId: string): Promise<any> {
   const connection = (list.body.data as any).upgradeTasks;
   expect(connection.totalCount).toBe(1);
   const one = await gateway.gql(
-    `query($id: ID!) { upgradeTask(id: $id) { id source kind externalId appId status progress subTasks { ${SUB_TASK_FIELDS} } } }`,
+    `query($id: ID!) { upgradeTask(id: $id) { id source kind externalId appId status progress subTasks(first: 5) { nodes { ${SUB_TASK_FIELDS} } } } }`,
     { id: connection.edges[0].node.id },
   );
   expect(one.body.errors).toBeUndefined();
-  return (one.body.data as any).upgradeTask;
+  return flat((one.body.data as any).upgradeTask);
 }
 
 async function shadowEventsOf(gateway: TestGateway, deviceId: string): Promise<any[]> {

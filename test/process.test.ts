@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,7 @@ test('with no settings but free ports it serves on embedded defaults, then stops
 test.each([
   ['PORT', '0.0.0.0', (taken: number, free: number) => ({ PORT: String(taken), MQTT_PORT: String(free) })],
   ['MQTT_PORT', '127.0.0.1', (taken: number, free: number) => ({ PORT: String(free), MQTT_PORT: String(taken) })],
-])('a taken %s is one clear line on stderr and exit code 1', async (variable, host, envFor) => {
+])('a taken %s is one clear line on stderr and exit code 1, and nothing is created (no ./data)', async (variable, host, envFor) => {
   const holder: Server = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', () => resolve()));
   const taken = (holder.address() as AddressInfo).port;
@@ -57,7 +57,10 @@ test.each([
     const gateway = run(envFor(taken, await freePort()), dir);
     expect(await gateway.exited).toBe(1);
     const { stderr } = gateway.output();
-    expect(stderr.trim().split('\n')).toEqual([`ota-gateway: ${variable}=${taken} is already in use on ${host}: stop what holds it or set ${variable} to a free port`]);
+    const alternative = variable === 'MQTT_PORT' ? `, or set MQTT_URL (e.g. mqtt://127.0.0.1:${taken}) to use the broker already there instead of the embedded one` : '';
+    expect(stderr.trim().split('\n')).toEqual([`ota-gateway: ${variable}=${taken} is already in use on ${host}: stop what holds it or set ${variable} to a free port${alternative}`]);
+    // The default database (./data/gateway.sqlite) is not created by a start that fails.
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   } finally {
     await new Promise((resolve) => holder.close(resolve));
   }

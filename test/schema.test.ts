@@ -32,12 +32,16 @@ test('the frontends contract: names and shapes they code against', () => {
       .map((a) => `${a.name}: ${String(a.type)}${a.defaultValue !== undefined ? ` = ${a.defaultValue}` : ''}`);
     return `${fieldName}(${args.join(', ')}): ${String(field.type)}`;
   };
-  expect(signature('Query', 'upgradeTasks')).toBe('upgradeTasks(after: String, filter: UpgradeTaskFilter, first: Int = 20): UpgradeTaskConnection!');
+  expect(signature('Query', 'upgradeTasks')).toBe('upgradeTasks(after: String, before: String, filter: UpgradeTaskFilter, first: Int, last: Int): UpgradeTaskConnection!');
   expect(signature('Query', 'upgradeTask')).toBe('upgradeTask(id: ID!): UpgradeTask');
-  expect(signature('Query', 'upgradeSubTasks')).toBe('upgradeSubTasks(after: String, filter: UpgradeSubTaskFilter, first: Int = 20): UpgradeSubTaskConnection!');
-  expect(signature('Query', 'shadowEvents')).toBe('shadowEvents(after: String, deviceId: String, first: Int = 20): ShadowEventConnection!');
+  expect(signature('Query', 'upgradeSubTasks')).toBe('upgradeSubTasks(after: String, before: String, filter: UpgradeSubTaskFilter, first: Int, last: Int): UpgradeSubTaskConnection!');
+  expect(signature('Query', 'shadowEvents')).toBe('shadowEvents(after: String, before: String, deviceId: String, first: Int, last: Int): ShadowEventConnection!');
+  expect(signature('Query', 'node')).toBe('node(id: ID!): Node');
+  expect(signature('Query', 'nodes')).toBe('nodes(ids: [ID!]!): [Node]!');
+  expect(signature('UpgradeTask', 'subTasks')).toBe('subTasks(after: String, before: String, first: Int, last: Int): UpgradeSubTaskConnection!');
+  expect(signature('UpgradeSubTask', 'events')).toBe('events(after: String, before: String, first: Int, last: Int): ProgressEventConnection!');
   expect(signature('Mutation', 'createFirmwareUpgrade')).toBe('createFirmwareUpgrade(input: CreateFirmwareUpgradeInput!): UpgradeTask!');
-  expect(signature('Subscription', 'upgradeProgress')).toBe('upgradeProgress(after: String, deviceId: String, gatewaySn: String, taskId: ID): UpgradeProgress!');
+  expect(signature('Subscription', 'upgradeProgress')).toBe('upgradeProgress(after: String, deviceId: String, fromStart: Boolean, gatewaySn: String, taskId: ID): UpgradeProgress!');
   expect(signature('Subscription', 'shadowStatusChanged')).toBe('shadowStatusChanged(deviceId: String): ShadowEvent!');
   expect(Object.keys((schema.getType('UpgradeStatus') as any).getValues().reduce((acc: any, v: any) => ({ ...acc, [v.name]: 1 }), {})).sort()).toEqual(
     ['CANCELED', 'FAILED', 'IN_PROGRESS', 'PAUSED', 'PENDING', 'REJECTED', 'SENT', 'SUCCEEDED', 'TIMED_OUT'],
@@ -46,10 +50,10 @@ test('the frontends contract: names and shapes they code against', () => {
   expect(Object.fromEntries(Object.entries(task).map(([k, f]) => [k, String(f.type)]))).toMatchObject({
     id: 'ID!', source: 'UpgradeSource!', kind: 'UpgradeKind!', externalId: 'String!', appId: 'String', gatewaySn: 'String',
     status: 'UpgradeStatus!', progress: 'Int', statusCounts: '[StatusCount!]!', createdAt: 'DateTime!', updatedAt: 'DateTime!',
-    subTasks: '[UpgradeSubTask!]!',
+    subTasks: 'UpgradeSubTaskConnection!',
   });
   const sub = (schema.getType('UpgradeSubTask') as GraphQLObjectType).getFields();
   expect(String(sub.fileSize.type)).toBe('SafeInt');
-  expect(String(sub.events.type)).toBe('[ProgressEvent!]!');
+  expect(String(sub.events.type)).toBe('ProgressEventConnection!');
   expect(String((schema.getType('ShadowEvent') as GraphQLObjectType).getFields().properties.type)).toBe('JSONObject!');
 });

@@ -192,7 +192,7 @@ describe('the same rules as HTTP', () => {
 
 describe('subscriptions priced and capped', () => {
   // One device's history through its task's other devices: lists in lists, the cost of one event multiplies.
-  const HEAVY = `subscription { upgradeProgress { task { subTasks { task { subTasks { events { id status percent } } } } } } }`;
+  const HEAVY = `subscription { upgradeProgress { task { subTasks { nodes { task { subTasks { nodes { events { nodes { id status percent } } } } } } } } } }`;
   const LIGHT = 'subscription { upgradeProgress { event { id } } }';
   // Priced as the gateway prices it (the checked-in schema is the gateway's, printed).
   const schema = buildSchema(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));

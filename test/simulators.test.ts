@@ -16,6 +16,7 @@ import { callbackUrl, huaweiSequence, newHuaweiIds, runHuaweiSequence } from '..
 import { collectingOutput } from '../src/simulators/output';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
+import { flat } from './support/relay';
 
 const DIST = join(__dirname, '..', 'dist', 'src', 'simulators');
 
@@ -29,7 +30,7 @@ const TASK = /* GraphQL */ `
   query Task($id: ID!) {
     upgradeTask(id: $id) {
       id externalId status progress
-      subTasks { deviceId status percent step errorCode vendorStatus events { status percent step applied } }
+      subTasks(first: 2) { nodes { deviceId status percent step errorCode vendorStatus events(first: 30) { nodes { status percent step applied } } } }
     }
   }
 `;
@@ -308,7 +309,7 @@ describe('against a running gateway', () => {
   async function task(id: string): Promise<any> {
     const { body } = await gateway.gql<{ upgradeTask: any }>(TASK, { id });
     expect(body.errors).toBeUndefined();
-    return body.data!.upgradeTask;
+    return flat(body.data!.upgradeTask);
   }
 
   async function dock(options: Parameters<typeof startDock>[0]) {
@@ -336,13 +337,14 @@ describe('against a running gateway', () => {
     expect(stored.subTasks).toHaveLength(2);
     for (const subTask of stored.subTasks) {
       expect(subTask).toMatchObject({ status: 'SUCCEEDED', percent: 100, step: 'upgrade_firmware', vendorStatus: 'ok', errorCode: null });
-      // The services_reply, then the 23 reports: all applied, in order.
-      expect(subTask.events).toHaveLength(24);
+      // The creation, the services_reply, then the 23 reports: all applied, in order.
+      expect(subTask.events).toHaveLength(25);
       expect(subTask.events.every((e: any) => e.applied)).toBe(true);
-      expect(subTask.events[0]).toMatchObject({ status: 'IN_PROGRESS' });
-      expect(subTask.events[11]).toMatchObject({ status: 'IN_PROGRESS', percent: 100, step: 'download_firmware' });
-      expect(subTask.events[12]).toMatchObject({ status: 'IN_PROGRESS', percent: 0, step: 'upgrade_firmware' });
-      expect(subTask.events[23]).toMatchObject({ status: 'SUCCEEDED', percent: 100, step: 'upgrade_firmware' });
+      expect(subTask.events[0]).toMatchObject({ status: 'PENDING' });
+      expect(subTask.events[1]).toMatchObject({ status: 'IN_PROGRESS' });
+      expect(subTask.events[12]).toMatchObject({ status: 'IN_PROGRESS', percent: 100, step: 'download_firmware' });
+      expect(subTask.events[13]).toMatchObject({ status: 'IN_PROGRESS', percent: 0, step: 'upgrade_firmware' });
+      expect(subTask.events[24]).toMatchObject({ status: 'SUCCEEDED', percent: 100, step: 'upgrade_firmware' });
     }
   });
 
@@ -399,11 +401,11 @@ describe('against a running gateway', () => {
     const { body } = await gateway.gql<{ upgradeTasks: any }>(
       `query($d: String) { upgradeTasks(filter: { source: HUAWEI, deviceId: $d }) {
         totalCount edges { node { externalId kind status progress appId
-          subTasks { deviceId externalId status errorCode vendorStatus currentVersion targetVersion events { status vendorStatus applied } } } } } }`,
+          subTasks(first: 2) { nodes { deviceId externalId status errorCode vendorStatus currentVersion targetVersion events(first: 30) { nodes { status vendorStatus applied } } } } } } } }`,
       { d: ids.deviceId },
     );
     expect(body.errors).toBeUndefined();
-    const tasks = body.data!.upgradeTasks.edges.map((e: any) => e.node);
+    const tasks = flat(body.data!.upgradeTasks.edges.map((e: any) => e.node));
     expect(tasks).toHaveLength(2);
     const firmware = tasks.find((t: any) => t.kind === 'FIRMWARE');
     const software = tasks.find((t: any) => t.kind === 'SOFTWARE');

@@ -19,7 +19,7 @@ export const DASHBOARD_QUERY = /* GraphQL */ `
     upgradeTasks(first: $first) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { ...TaskFields statusCounts { status count } subTasks { ...SubTaskFields } } }
+      edges { node { ...TaskFields statusCounts { status count } subTasks { nodes { ...SubTaskFields } } } }
     }
   }
   fragment TaskFields on UpgradeTask {
@@ -41,7 +41,7 @@ export const HISTORY_QUERY = /* GraphQL */ `
         node {
           id deviceId status vendorStatus step percent currentVersion targetVersion updatedAt
           task { id source externalId status }
-          events { id status vendorStatus percent step errorCode applied occurredAt }
+          events { nodes { id status vendorStatus percent step errorCode applied occurredAt } }
         }
       }
     }

@@ -59,8 +59,9 @@ export interface Task {
   updatedAt: string;
 }
 
+/** A task with the first page of its devices (20; `totalCount` says how many there are). */
 export interface TaskWithSubTasks extends Task {
-  subTasks: SubTask[];
+  subTasks: { totalCount: number; nodes: SubTask[] };
 }
 
 const TASK_FIELDS = /* GraphQL */ `
@@ -78,7 +79,7 @@ export const TASKS_QUERY = /* GraphQL */ `
   query DashboardTasks($first: Int!, $after: String) {
     upgradeTasks(first: $first, after: $after) {
       pageInfo { hasNextPage endCursor }
-      edges { node { ...TaskFields subTasks { ...SubTaskFields } } }
+      edges { node { ...TaskFields subTasks(first: 20) { totalCount nodes { ...SubTaskFields } } } }
     }
   }
   ${TASK_FIELDS}
@@ -93,7 +94,7 @@ export interface TasksData {
 
 export const TASK_QUERY = /* GraphQL */ `
   query DashboardTask($id: ID!) {
-    upgradeTask(id: $id) { ...TaskFields subTasks { ...SubTaskFields } }
+    upgradeTask(id: $id) { ...TaskFields subTasks(first: 20) { totalCount nodes { ...SubTaskFields } } }
   }
   ${TASK_FIELDS}
   ${SUB_TASK_FIELDS}`;
@@ -103,8 +104,8 @@ export interface TaskData {
 }
 
 /*
- * No filter: the page shows every task. `after` is the id of the last
- * ProgressEvent applied, so a resumed subscription replays exactly what was
+ * No filter: the page shows every task. `after` is the `cursor` of the last
+ * message applied, so a resumed subscription replays exactly what was
  * missed while the socket was down.
  */
 export const PROGRESS_SUBSCRIPTION = /* GraphQL */ `
@@ -112,19 +113,19 @@ export const PROGRESS_SUBSCRIPTION = /* GraphQL */ `
     upgradeProgress(after: $after) {
       task { ...TaskFields }
       subTask { ...SubTaskFields }
-      event { id }
+      cursor
     }
   }
   ${TASK_FIELDS}
   ${SUB_TASK_FIELDS}`;
 
 export interface ProgressData {
-  upgradeProgress: { task: Task; subTask: SubTask; event: { id: string } };
+  upgradeProgress: { task: Task; subTask: SubTask; cursor: string };
 }
 
 export const CREATE_FIRMWARE_UPGRADE = /* GraphQL */ `
   mutation DashboardCreateFirmwareUpgrade($input: CreateFirmwareUpgradeInput!) {
-    createFirmwareUpgrade(input: $input) { ...TaskFields subTasks { ...SubTaskFields } }
+    createFirmwareUpgrade(input: $input) { ...TaskFields subTasks(first: 20) { totalCount nodes { ...SubTaskFields } } }
   }
   ${TASK_FIELDS}
   ${SUB_TASK_FIELDS}`;

@@ -12,9 +12,12 @@ const CREATE_HUAWEI_UPGRADE = /* GraphQL */ `
   mutation DashboardCreateHuaweiUpgrade($input: CreateHuaweiUpgradeInput!) {
     createHuaweiUpgrade(input: $input) {
       id source kind externalId gatewaySn status progress createdAt updatedAt
-      subTasks {
-        id deviceId status vendorStatus step percent
-        sourceVersion currentVersion targetVersion statusDesc errorCode updatedAt
+      subTasks(first: 20) {
+        totalCount
+        nodes {
+          id deviceId status vendorStatus step percent
+          sourceVersion currentVersion targetVersion statusDesc errorCode updatedAt
+        }
       }
     }
   }`;
@@ -91,7 +94,7 @@ export function setupHuaweiUpgradeForm(onCreated: (task: TaskWithSubTasks) => vo
     setText(result, 'Starting the upgrade on the Huawei platform…');
     request<{ createHuaweiUpgrade: TaskWithSubTasks }>(CREATE_HUAWEI_UPGRADE, { input })
       .then(({ createHuaweiUpgrade: task }) => {
-        setText(result, `Upgrade started: platform task ${task.externalId} on ${task.subTasks.length} device(s).`);
+        setText(result, `Upgrade started: platform task ${task.externalId} on ${task.subTasks.totalCount} device(s).`);
         form.reset();
         onCreated(task);
       })

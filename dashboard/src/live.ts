@@ -1,7 +1,7 @@
 /*
  * Live progress over graphql-ws (the graphql-transport-ws protocol) on the
  * same /graphql path. The socket reconnects forever; each (re)subscription
- * sends `after` = the id of the last ProgressEvent applied, and the gateway
+ * sends `after` = the cursor of the last message applied, and the gateway
  * replays what was recorded since before going live: no gap, no duplicate.
  */
 import { createClient } from 'graphql-ws/client';
@@ -43,7 +43,7 @@ function describeStop(error: unknown): string {
 export function startLive({ onProgress, onState }: LiveOptions): { connected: Promise<void> } {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   /** Id of the last ProgressEvent applied; null until the first one arrives. */
-  let lastEventId: string | null = null;
+  let lastCursor: string | null = null;
   /** The token the current connection was opened with, to tell a refusal of it from a stale one. */
   let tokenSent: string | null = null;
   let markConnected: () => void = () => {};
@@ -91,10 +91,10 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
       {
         query: PROGRESS_SUBSCRIPTION,
         // graphql-ws sends this same payload object again after every
-        // reconnect. A getter makes each send carry the last event id seen
-        // at that moment, which is what turns a reconnect into a resume.
+        // reconnect. A getter makes each send carry the cursor of the last
+        // message seen at that moment, which is what turns a reconnect into a resume.
         get variables() {
-          return { after: lastEventId };
+          return { after: lastCursor };
         },
       },
       {
@@ -104,8 +104,8 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
             console.warn('upgradeProgress without data', result.errors);
             return;
           }
-          // Ids are numeric strings; keep the highest in case of reordering.
-          if (lastEventId === null || Number(message.event.id) > Number(lastEventId)) lastEventId = message.event.id;
+          // Messages come in recording order: the last cursor is the resume position.
+          lastCursor = message.cursor;
           onProgress(message);
         },
         // The gateway ended the subscription with an error (for instance it

@@ -76,7 +76,7 @@ export class TaskList {
 
   /** Merges one page of the list query. */
   addPage(tasks: readonly TaskWithSubTasks[], hasNextPage: boolean): void {
-    for (const task of tasks) this.upsert(task, task.subTasks, false);
+    for (const task of tasks) this.upsert(task, task.subTasks.nodes, false);
     if (tasks.length > 0) this.oldestLoaded = tasks[tasks.length - 1];
     this.hasMore = hasNextPage;
     this.updateEmpty();
@@ -84,7 +84,7 @@ export class TaskList {
 
   /** Merges a task the page just created. */
   addCreated(task: TaskWithSubTasks): void {
-    this.upsert(task, task.subTasks, false);
+    this.upsert(task, task.subTasks.nodes, false);
     this.updateEmpty();
   }
 
@@ -102,7 +102,7 @@ export class TaskList {
     this.options.announce(`New task ${task.externalId}`);
     this.options
       .fetchTask(task.id)
-      .then((full) => full && this.upsert(full, full.subTasks, false))
+      .then((full) => full && this.upsert(full, full.subTasks.nodes, false))
       .catch((error: unknown) => console.warn(`could not read task ${task.id}`, error)); // its row from the message stays
   }
 

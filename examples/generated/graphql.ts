@@ -3,472 +3,6 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
-export type Maybe<T> = T | null;
-export type InputMaybe<T> = Maybe<T>;
-/** All built-in and custom scalars, mapped to their actual values */
-export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
-  /** An ISO-8601 date-time in UTC, e.g. 2026-11-21T10:00:00.000Z. */
-  DateTime: { input: string; output: string; }
-  /** The `JSONObject` scalar type represents JSON objects as specified by [ECMA-404](http://www.ecma-international.org/publications/files/ECMA-ST/ECMA-404.pdf). */
-  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
-  /** The `SafeInt` scalar type represents non-fractional signed whole numeric values that are considered safe as defined by the ECMAScript specification. */
-  SafeInt: { input: number; output: number; }
-};
-
-export type CreateFirmwareUpgradeInput = {
-  /** One or two devices. */
-  devices: Array<FirmwareUpgradeDeviceInput>;
-  /** The dock sn: ota_create goes to thing/product/{gatewaySn}/services. */
-  gatewaySn: Scalars['String']['input'];
-};
-
-export type CreateHuaweiUpgradeInput = {
-  /** Platform device ids, 1 to 1000, distinct. */
-  deviceIds: Array<Scalars['String']['input']>;
-  /** The version package on the platform (its fileId). */
-  fileId: Scalars['String']['input'];
-  /** FIRMWARE (LwM2M devices) or SOFTWARE. */
-  kind: UpgradeKind;
-  policy?: InputMaybe<HuaweiUpgradePolicyInput>;
-};
-
-/** One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. */
-export type Device = {
-  __typename?: 'Device';
-  /** DJI compatible_status 1: a consistency upgrade is needed; null until reported. */
-  consistencyUpgradeNeeded?: Maybe<Scalars['Boolean']['output']>;
-  /** When the gateway first heard of it. */
-  createdAt: Scalars['DateTime']['output'];
-  /** DJI serial number or Huawei deviceId. */
-  deviceId: Scalars['String']['output'];
-  firmwareVersion?: Maybe<Scalars['String']['output']>;
-  /** The DJI dock the device hangs off (a dock names itself). */
-  gatewaySn?: Maybe<Scalars['String']['output']>;
-  /** Stable id assigned by the gateway. */
-  id: Scalars['ID']['output'];
-  /** When the gateway last heard of the device. */
-  lastSeenAt: Scalars['DateTime']['output'];
-  /** DJI model key `domain-type-sub_type`, e.g. 3-2-0. */
-  model?: Maybe<Scalars['String']['output']>;
-  /** The product name from DJI's product table, e.g. DJI Dock 2. */
-  modelName?: Maybe<Scalars['String']['output']>;
-  /** DJI: a dock while its MQTT connection is up, an aircraft per its dock topology. Null: not known. */
-  online?: Maybe<Scalars['Boolean']['output']>;
-  /** Huawei software version, kept apart from the firmware version. */
-  softwareVersion?: Maybe<Scalars['String']['output']>;
-  source: UpgradeSource;
-  /** The devices behind a dock (its aircraft), online or not; empty for others. */
-  subDevices: Array<Device>;
-  updatedAt: Scalars['DateTime']['output'];
-  /** The upgrades of this device, newest first. */
-  upgrades: UpgradeSubTaskConnection;
-  /** An upgrade is under way (DJI firmware_upgrade_status, or an upgrade the gateway follows). */
-  upgrading: Scalars['Boolean']['output'];
-};
-
-
-/** One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. */
-export type DeviceUpgradesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-export type DeviceConnection = {
-  __typename?: 'DeviceConnection';
-  edges: Array<DeviceEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type DeviceEdge = {
-  __typename?: 'DeviceEdge';
-  cursor: Scalars['String']['output'];
-  node: Device;
-};
-
-/** Device filters, combined with AND. */
-export type DeviceFilter = {
-  consistencyUpgradeNeeded?: InputMaybe<Scalars['Boolean']['input']>;
-  deviceIdPrefix?: InputMaybe<Scalars['String']['input']>;
-  firmwareVersion?: InputMaybe<Scalars['String']['input']>;
-  /** Devices not known to run this version (unknown versions included). */
-  firmwareVersionNot?: InputMaybe<Scalars['String']['input']>;
-  /** The dock and the devices behind it. */
-  gatewaySn?: InputMaybe<Scalars['String']['input']>;
-  /** A model key, e.g. 0-91-0. */
-  model?: InputMaybe<Scalars['String']['input']>;
-  online?: InputMaybe<Scalars['Boolean']['input']>;
-  source?: InputMaybe<UpgradeSource>;
-  upgrading?: InputMaybe<Scalars['Boolean']['input']>;
-};
-
-export type FirmwareUpgradeDeviceInput = {
-  fileName: Scalars['String']['input'];
-  fileSize: Scalars['SafeInt']['input'];
-  /** http(s) URL the device downloads from. */
-  fileUrl: Scalars['String']['input'];
-  firmwareUpgradeType: FirmwareUpgradeType;
-  /** 32 hex digits. */
-  md5: Scalars['String']['input'];
-  productVersion: Scalars['String']['input'];
-  /** Target device sn (the dock or its aircraft). */
-  sn: Scalars['String']['input'];
-};
-
-/** DJI firmware_upgrade_type: CONSISTENT (2), REGULAR (3), PSDK (4). */
-export type FirmwareUpgradeType =
-  | 'CONSISTENT'
-  | 'PSDK'
-  | 'REGULAR';
-
-/** How many devices of one model run one firmware version. */
-export type FirmwareVersionCount = {
-  __typename?: 'FirmwareVersionCount';
-  count: Scalars['Int']['output'];
-  /** Null: devices whose version is not known yet. */
-  firmwareVersion?: Maybe<Scalars['String']['output']>;
-  model?: Maybe<Scalars['String']['output']>;
-  modelName?: Maybe<Scalars['String']['output']>;
-};
-
-/** When the Huawei platform runs an upgrade task: NOW, DEVICE_ONLINE (when each device next comes online), CUSTOM (between startTime and endTime). */
-export type HuaweiExecuteType =
-  | 'CUSTOM'
-  | 'DEVICE_ONLINE'
-  | 'NOW';
-
-/** How the Huawei platform runs the task (its `policy`). */
-export type HuaweiUpgradePolicyInput = {
-  /** With CUSTOM; after startTime. */
-  endTime?: InputMaybe<Scalars['DateTime']['input']>;
-  /** Default NOW. */
-  executeType?: InputMaybe<HuaweiExecuteType>;
-  /** How often the platform retries a failed device, 0 to 5. */
-  retryTimes?: InputMaybe<Scalars['Int']['input']>;
-  /** With CUSTOM. */
-  startTime?: InputMaybe<Scalars['DateTime']['input']>;
-};
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Starts a DJI firmware upgrade: stores the task (PENDING) and publishes ota_create to the dock. What follows arrives through upgradeProgress. */
-  createFirmwareUpgrade: UpgradeTask;
-  /** Starts a Huawei upgrade on the platform (firmwareUpgrade or softwareUpgrade) and stores the task (externalId = operationId, one PENDING sub-task per device); what follows arrives through upgradeProgress. A platform error is UPSTREAM_ERROR with extensions.platformCode and platformMessage, and nothing is stored. */
-  createHuaweiUpgrade: UpgradeTask;
-  /** Reads a Huawei task back from the platform now and records what pushes missed; null when there is no such task. */
-  reconcileHuaweiTask?: Maybe<UpgradeTask>;
-};
-
-
-export type MutationCreateFirmwareUpgradeArgs = {
-  input: CreateFirmwareUpgradeInput;
-};
-
-
-export type MutationCreateHuaweiUpgradeArgs = {
-  input: CreateHuaweiUpgradeInput;
-};
-
-
-export type MutationReconcileHuaweiTaskArgs = {
-  id: Scalars['ID']['input'];
-};
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  /** Pass as `after` to get the next page. */
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-/** One observation of one device, in the history of its sub-task. */
-export type ProgressEvent = {
-  __typename?: 'ProgressEvent';
-  /** False when the observation was kept in the history but moved nothing (late, stale or after the end). */
-  applied: Scalars['Boolean']['output'];
-  errorCode?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  /** When it happened, by the vendor message where it has a time. */
-  occurredAt: Scalars['DateTime']['output'];
-  percent?: Maybe<Scalars['Int']['output']>;
-  receivedAt: Scalars['DateTime']['output'];
-  /** The sub-task status after this observation. */
-  status: UpgradeStatus;
-  statusDesc?: Maybe<Scalars['String']['output']>;
-  step?: Maybe<Scalars['String']['output']>;
-  vendorStatus?: Maybe<Scalars['String']['output']>;
-};
-
-export type Query = {
-  __typename?: 'Query';
-  /** One device; null when there is none. */
-  device?: Maybe<Device>;
-  /** Devices of the fleet, in a stable order (source, then device id). */
-  devices: DeviceConnection;
-  /** How many devices run each firmware version, per model: one entry per (model, version) in the fleet. */
-  firmwareVersions: Array<FirmwareVersionCount>;
-  /** Shadow delivery events, newest first. */
-  shadowEvents: ShadowEventConnection;
-  /** Sub-tasks (one device each), newest first. */
-  upgradeSubTasks: UpgradeSubTaskConnection;
-  /** One task by id; null when there is none. */
-  upgradeTask?: Maybe<UpgradeTask>;
-  /** Upgrade tasks, newest first. */
-  upgradeTasks: UpgradeTaskConnection;
-};
-
-
-export type QueryDeviceArgs = {
-  deviceId: Scalars['String']['input'];
-  source?: InputMaybe<UpgradeSource>;
-};
-
-
-export type QueryDevicesArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<DeviceFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryFirmwareVersionsArgs = {
-  model?: InputMaybe<Scalars['String']['input']>;
-  source?: InputMaybe<UpgradeSource>;
-};
-
-
-export type QueryShadowEventsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryUpgradeSubTasksArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<UpgradeSubTaskFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-
-export type QueryUpgradeTaskArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryUpgradeTasksArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  filter?: InputMaybe<UpgradeTaskFilter>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** A Huawei device-shadow (desired properties) delivery status change. */
-export type ShadowEvent = {
-  __typename?: 'ShadowEvent';
-  deviceId: Scalars['String']['output'];
-  id: Scalars['ID']['output'];
-  properties: Scalars['JSONObject']['output'];
-  receivedAt: Scalars['DateTime']['output'];
-  serviceId: Scalars['String']['output'];
-  status: ShadowStatus;
-};
-
-export type ShadowEventConnection = {
-  __typename?: 'ShadowEventConnection';
-  edges: Array<ShadowEventEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type ShadowEventEdge = {
-  __typename?: 'ShadowEventEdge';
-  cursor: Scalars['String']['output'];
-  node: ShadowEvent;
-};
-
-/** Delivery status of a device-shadow change. */
-export type ShadowStatus =
-  | 'DELIVERED'
-  | 'FAILED';
-
-/** How many sub-tasks of a task are in one status. */
-export type StatusCount = {
-  __typename?: 'StatusCount';
-  count: Scalars['Int']['output'];
-  status: UpgradeStatus;
-};
-
-export type Subscription = {
-  __typename?: 'Subscription';
-  /** Every recorded change of a device (versions, online, upgrading, dock), optionally of one dock or one device. */
-  deviceChanged: Device;
-  /** Every recorded shadow event, optionally for one device. */
-  shadowStatusChanged: ShadowEvent;
-  /** One message per recorded ProgressEvent. Filters combine with AND. With `after` (a ProgressEvent id), first replays every matching event recorded after it, in order, then goes live with no gap or duplicate. */
-  upgradeProgress: UpgradeProgress;
-};
-
-
-export type SubscriptionDeviceChangedArgs = {
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-  gatewaySn?: InputMaybe<Scalars['String']['input']>;
-};
-
-
-export type SubscriptionShadowStatusChangedArgs = {
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-};
-
-
-export type SubscriptionUpgradeProgressArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-  gatewaySn?: InputMaybe<Scalars['String']['input']>;
-  taskId?: InputMaybe<Scalars['ID']['input']>;
-};
-
-/** What is being upgraded. */
-export type UpgradeKind =
-  | 'FIRMWARE'
-  | 'SOFTWARE';
-
-/** One recorded progress event with its task and sub-task. */
-export type UpgradeProgress = {
-  __typename?: 'UpgradeProgress';
-  event: ProgressEvent;
-  subTask: UpgradeSubTask;
-  task: UpgradeTask;
-};
-
-/** The platform a task came from. */
-export type UpgradeSource =
-  | 'DJI'
-  | 'HUAWEI';
-
-/** Normalised status. SUCCEEDED, FAILED, CANCELED, REJECTED and TIMED_OUT are terminal. */
-export type UpgradeStatus =
-  | 'CANCELED'
-  | 'FAILED'
-  | 'IN_PROGRESS'
-  | 'PAUSED'
-  | 'PENDING'
-  | 'REJECTED'
-  | 'SENT'
-  | 'SUCCEEDED'
-  | 'TIMED_OUT';
-
-/** One device within an upgrade task. */
-export type UpgradeSubTask = {
-  __typename?: 'UpgradeSubTask';
-  currentVersion?: Maybe<Scalars['String']['output']>;
-  /** The device in the fleet inventory. */
-  device?: Maybe<Device>;
-  /** Huawei deviceId or DJI device sn. */
-  deviceId: Scalars['String']['output'];
-  errorCode?: Maybe<Scalars['String']['output']>;
-  /** The history of this device, oldest first. */
-  events: Array<ProgressEvent>;
-  /** Huawei subOperationId. */
-  externalId?: Maybe<Scalars['String']['output']>;
-  fileName?: Maybe<Scalars['String']['output']>;
-  fileSize?: Maybe<Scalars['SafeInt']['output']>;
-  fileUrl?: Maybe<Scalars['String']['output']>;
-  firmwareUpgradeType?: Maybe<FirmwareUpgradeType>;
-  id: Scalars['ID']['output'];
-  md5?: Maybe<Scalars['String']['output']>;
-  /** Percent of the current step, as reported. */
-  percent?: Maybe<Scalars['Int']['output']>;
-  /** The device's overall progress 0..100 across its phases (DJI: download 0–50, install 50–100); it never goes back. */
-  progress?: Maybe<Scalars['Int']['output']>;
-  sourceVersion?: Maybe<Scalars['String']['output']>;
-  status: UpgradeStatus;
-  statusDesc?: Maybe<Scalars['String']['output']>;
-  /** The phase the device is in, as its vendor names it (DJI: download_firmware, upgrade_firmware). */
-  step?: Maybe<Scalars['String']['output']>;
-  subStatus?: Maybe<Scalars['String']['output']>;
-  targetVersion?: Maybe<Scalars['String']['output']>;
-  task: UpgradeTask;
-  updatedAt: Scalars['DateTime']['output'];
-  /** Upgrade duration as Huawei reported it. */
-  upgradeTime?: Maybe<Scalars['String']['output']>;
-  /** The vendor's own status word. */
-  vendorStatus?: Maybe<Scalars['String']['output']>;
-};
-
-export type UpgradeSubTaskConnection = {
-  __typename?: 'UpgradeSubTaskConnection';
-  edges: Array<UpgradeSubTaskEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type UpgradeSubTaskEdge = {
-  __typename?: 'UpgradeSubTaskEdge';
-  cursor: Scalars['String']['output'];
-  node: UpgradeSubTask;
-};
-
-/** Sub-task filters, combined with AND. */
-export type UpgradeSubTaskFilter = {
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-  gatewaySn?: InputMaybe<Scalars['String']['input']>;
-  status?: InputMaybe<UpgradeStatus>;
-  taskId?: InputMaybe<Scalars['ID']['input']>;
-};
-
-/** One upgrade: a Huawei operation or a DJI bid, over one or more devices. */
-export type UpgradeTask = {
-  __typename?: 'UpgradeTask';
-  appId?: Maybe<Scalars['String']['output']>;
-  createdAt: Scalars['DateTime']['output'];
-  /** The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported. */
-  createdBy?: Maybe<Scalars['String']['output']>;
-  /** Huawei operationId or DJI bid. */
-  externalId: Scalars['String']['output'];
-  gatewaySn?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  kind: UpgradeKind;
-  /** Mean of the sub-tasks' overall progress (a succeeded one counts 100); it does not go back while the devices run. */
-  progress?: Maybe<Scalars['Int']['output']>;
-  source: UpgradeSource;
-  /** Derived from the sub-tasks. */
-  status: UpgradeStatus;
-  /** Sub-tasks per status (statuses with none are left out). */
-  statusCounts: Array<StatusCount>;
-  /** The devices of the task, oldest first. */
-  subTasks: Array<UpgradeSubTask>;
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type UpgradeTaskConnection = {
-  __typename?: 'UpgradeTaskConnection';
-  edges: Array<UpgradeTaskEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type UpgradeTaskEdge = {
-  __typename?: 'UpgradeTaskEdge';
-  cursor: Scalars['String']['output'];
-  node: UpgradeTask;
-};
-
-/** Task filters, combined with AND. */
-export type UpgradeTaskFilter = {
-  appId?: InputMaybe<Scalars['String']['input']>;
-  /** Tasks with a sub-task for this device. */
-  deviceId?: InputMaybe<Scalars['String']['input']>;
-  gatewaySn?: InputMaybe<Scalars['String']['input']>;
-  kind?: InputMaybe<UpgradeKind>;
-  source?: InputMaybe<UpgradeSource>;
-  status?: InputMaybe<UpgradeStatus>;
-};
-
 export type CreateFirmwareUpgradeInput = {
   /** One or two devices. */
   devices: Array<FirmwareUpgradeDeviceInput>;
@@ -598,10 +132,11 @@ export type FollowProgressSubscriptionVariables = Exact<{
   gatewaySn?: string | null | undefined;
   deviceId?: string | null | undefined;
   after?: string | null | undefined;
+  fromStart?: boolean | null | undefined;
 }>;
 
 
-export type FollowProgressSubscription = { upgradeProgress: { task: { id: string, status: UpgradeStatus, progress: number | null }, subTask: { id: string, deviceId: string, status: UpgradeStatus, step: string | null, percent: number | null }, event: { id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, occurredAt: string } } };
+export type FollowProgressSubscription = { upgradeProgress: { cursor: string, task: { id: string, status: UpgradeStatus, progress: number | null, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }> }, subTask: { id: string, deviceId: string, status: UpgradeStatus, vendorStatus: string | null, subStatus: string | null, step: string | null, percent: number | null, currentVersion: string | null, statusDesc: string | null, errorCode: string | null, updatedAt: string }, event: { id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, statusDesc: string | null, applied: boolean, occurredAt: string } } };
 
 export type FollowShadowChangesSubscriptionVariables = Exact<{
   deviceId?: string | null | undefined;
@@ -626,21 +161,33 @@ export type ListTasksQueryVariables = Exact<{
 }>;
 
 
-export type ListTasksQuery = { upgradeTasks: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: Array<{ id: string, deviceId: string, status: UpgradeStatus, vendorStatus: string | null, step: string | null, percent: number | null, currentVersion: string | null, targetVersion: string | null }> } }> } };
+export type ListTasksQuery = { upgradeTasks: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: { totalCount: number, nodes: Array<{ id: string, deviceId: string, status: UpgradeStatus, vendorStatus: string | null, step: string | null, percent: number | null, currentVersion: string | null, targetVersion: string | null }> } } }> } };
+
+export type NodeByIdQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type NodeByIdQuery = { node:
+    | { status: UpgradeStatus, percent: number | null, occurredAt: string, id: string }
+    | { deviceId: string, receivedAt: string, id: string, shadowStatus: ShadowStatus }
+    | { deviceId: string, status: UpgradeStatus, percent: number | null, id: string }
+    | { status: UpgradeStatus, progress: number | null, updatedAt: string, id: string }
+   | null };
 
 export type StartFirmwareUpgradeMutationVariables = Exact<{
   input: CreateFirmwareUpgradeInput;
 }>;
 
 
-export type StartFirmwareUpgradeMutation = { createFirmwareUpgrade: { id: string, externalId: string, gatewaySn: string | null, status: UpgradeStatus, subTasks: Array<{ id: string, deviceId: string, status: UpgradeStatus, targetVersion: string | null }> } };
+export type StartFirmwareUpgradeMutation = { createFirmwareUpgrade: { id: string, externalId: string, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: { totalCount: number, nodes: Array<{ id: string, deviceId: string, status: UpgradeStatus, percent: number | null, targetVersion: string | null }> } } };
 
 export type StartHuaweiUpgradeMutationVariables = Exact<{
   input: CreateHuaweiUpgradeInput;
 }>;
 
 
-export type StartHuaweiUpgradeMutation = { createHuaweiUpgrade: { id: string, externalId: string, kind: UpgradeKind, status: UpgradeStatus, subTasks: Array<{ deviceId: string, status: UpgradeStatus }> } };
+export type StartHuaweiUpgradeMutation = { createHuaweiUpgrade: { id: string, externalId: string, kind: UpgradeKind, status: UpgradeStatus, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: { totalCount: number, nodes: Array<{ id: string, deviceId: string, status: UpgradeStatus }> } } };
 
 export type ReconcileHuaweiTaskMutationVariables = Exact<{
   id: string | number;
@@ -651,19 +198,22 @@ export type ReconcileHuaweiTaskMutation = { reconcileHuaweiTask: { id: string, s
 
 export type TaskDetailQueryVariables = Exact<{
   id: string | number;
+  devices?: number | null | undefined;
+  after?: string | null | undefined;
 }>;
 
 
-export type TaskDetailQuery = { upgradeTask: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, appId: string | null, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, subTasks: Array<{ id: string, deviceId: string, externalId: string | null, status: UpgradeStatus, vendorStatus: string | null, subStatus: string | null, step: string | null, percent: number | null, sourceVersion: string | null, currentVersion: string | null, targetVersion: string | null, statusDesc: string | null, errorCode: string | null, upgradeTime: string | null, fileName: string | null, fileSize: number | null, firmwareUpgradeType: FirmwareUpgradeType | null, updatedAt: string, events: Array<{ id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, occurredAt: string, receivedAt: string }> }> } | null };
+export type TaskDetailQuery = { upgradeTask: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, appId: string | null, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, deviceId: string, externalId: string | null, status: UpgradeStatus, vendorStatus: string | null, subStatus: string | null, step: string | null, percent: number | null, sourceVersion: string | null, currentVersion: string | null, targetVersion: string | null, statusDesc: string | null, errorCode: string | null, upgradeTime: string | null, fileName: string | null, fileSize: number | null, firmwareUpgradeType: FirmwareUpgradeType | null, updatedAt: string, events: { totalCount: number, pageInfo: { hasPreviousPage: boolean, startCursor: string | null }, nodes: Array<{ id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, statusDesc: string | null, applied: boolean, occurredAt: string, receivedAt: string }> } }> } } | null };
 
 
 export const FirmwareVersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FirmwareVersions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"model"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"source"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeSource"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"firmwareVersions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"model"},"value":{"kind":"Variable","name":{"kind":"Name","value":"model"}}},{"kind":"Argument","name":{"kind":"Name","value":"source"},"value":{"kind":"Variable","name":{"kind":"Name","value":"source"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<FirmwareVersionsQuery, FirmwareVersionsQueryVariables>;
 export const FollowDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]} as unknown as DocumentNode<FollowDevicesSubscription, FollowDevicesSubscriptionVariables>;
-export const FollowProgressDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowProgress"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeProgress"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"taskId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}}},{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTask"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"event"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]}}]} as unknown as DocumentNode<FollowProgressSubscription, FollowProgressSubscriptionVariables>;
+export const FollowProgressDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowProgress"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"fromStart"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Boolean"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeProgress"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"taskId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}}},{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"fromStart"},"value":{"kind":"Variable","name":{"kind":"Name","value":"fromStart"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTask"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"Field","name":{"kind":"Name","value":"event"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]}}]} as unknown as DocumentNode<FollowProgressSubscription, FollowProgressSubscriptionVariables>;
 export const FollowShadowChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowShadowChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"shadowStatusChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"serviceId"}},{"kind":"Field","name":{"kind":"Name","value":"properties"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]} as unknown as DocumentNode<FollowShadowChangesSubscription, FollowShadowChangesSubscriptionVariables>;
 export const ListDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DeviceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"devices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"softwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListDevicesQuery, ListDevicesQueryVariables>;
-export const ListTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTaskFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListTasksQuery, ListTasksQueryVariables>;
-export const StartFirmwareUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartFirmwareUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateFirmwareUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createFirmwareUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]} as unknown as DocumentNode<StartFirmwareUpgradeMutation, StartFirmwareUpgradeMutationVariables>;
-export const StartHuaweiUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartHuaweiUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateHuaweiUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createHuaweiUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]} as unknown as DocumentNode<StartHuaweiUpgradeMutation, StartHuaweiUpgradeMutationVariables>;
+export const ListTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTaskFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListTasksQuery, ListTasksQueryVariables>;
+export const NodeByIdDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"NodeById"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTask"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeSubTask"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ProgressEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}},{"kind":"InlineFragment","typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ShadowEvent"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","alias":{"kind":"Name","value":"shadowStatus"},"name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]} as unknown as DocumentNode<NodeByIdQuery, NodeByIdQueryVariables>;
+export const StartFirmwareUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartFirmwareUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateFirmwareUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createFirmwareUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"2"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]} as unknown as DocumentNode<StartFirmwareUpgradeMutation, StartFirmwareUpgradeMutationVariables>;
+export const StartHuaweiUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartHuaweiUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateHuaweiUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createHuaweiUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"20"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]}}]} as unknown as DocumentNode<StartHuaweiUpgradeMutation, StartHuaweiUpgradeMutationVariables>;
 export const ReconcileHuaweiTaskDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReconcileHuaweiTask"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reconcileHuaweiTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}}]}}]}}]} as unknown as DocumentNode<ReconcileHuaweiTaskMutation, ReconcileHuaweiTaskMutationVariables>;
-export const TaskDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TaskDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"appId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"sourceVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"upgradeTime"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"fileSize"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareUpgradeType"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<TaskDetailQuery, TaskDetailQueryVariables>;
+export const TaskDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TaskDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"devices"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"50"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"appId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"devices"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"sourceVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"upgradeTime"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"fileSize"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareUpgradeType"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"events"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"last"},"value":{"kind":"IntValue","value":"20"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"applied"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<TaskDetailQuery, TaskDetailQueryVariables>;

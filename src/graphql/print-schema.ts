@@ -2,13 +2,17 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPubSub } from '@graphql-yoga/subscription';
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayPubSub } from './context';
 import { buildGatewaySchema } from './schema';
 
 /** The SDL of the API as checked in at `schema.graphql`: sorted, so diffs stay readable. */
 export async function printGatewaySchema(): Promise<string> {
-  const schema = await buildGatewaySchema(createPubSub() as GatewayPubSub);
+  return schemaSdl(await buildGatewaySchema(createPubSub() as GatewayPubSub));
+}
+
+/** The SDL of `schema` as schema.graphql holds it (sorted, with its header); also served as GET /schema.graphql. */
+export function schemaSdl(schema: GraphQLSchema): string {
   return `# Generated from the type-graphql code by \`npm run schema:print\`; do not edit.\n${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 

@@ -8,6 +8,7 @@ import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
 import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
+import { NodeResolver } from './relay';
 import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 
 /** Every resolver of the API. */
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   DeviceResolver,
   SubTaskDeviceResolver,
   HuaweiCommandResolver,
+  NodeResolver,
 ] as const;
 
 /**

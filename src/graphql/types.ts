@@ -1,5 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { FirmwareUpgradeType, ShadowStatus, UpgradeKind, UpgradeSource, UpgradeStatus } from './enums';
+import { NodeInterface } from './relay';
 import { DateTimeScalar, JSONObjectScalar, SafeIntScalar } from './scalars';
 
 /*
@@ -13,9 +14,8 @@ export class StatusCountType {
   @Field(() => Int) count: number;
 }
 
-@ObjectType('UpgradeTask', { description: 'One upgrade: a Huawei operation or a DJI bid, over one or more devices.' })
-export class UpgradeTaskType {
-  @Field(() => ID) id: string;
+@ObjectType('UpgradeTask', { implements: NodeInterface, description: 'One upgrade: a Huawei operation or a DJI bid, over one or more devices.' })
+export class UpgradeTaskType extends NodeInterface {
   @Field(() => UpgradeSource) source: UpgradeSource;
   @Field(() => UpgradeKind) kind: UpgradeKind;
   @Field({ description: 'Huawei operationId or DJI bid.' }) externalId: string;
@@ -33,9 +33,8 @@ export class UpgradeTaskType {
   @Field(() => DateTimeScalar) updatedAt: Date;
 }
 
-@ObjectType('ProgressEvent', { description: 'One observation of one device, in the history of its sub-task.' })
-export class ProgressEventType {
-  @Field(() => ID) id: number;
+@ObjectType('ProgressEvent', { implements: NodeInterface, description: 'One observation of one device, in the history of its sub-task.' })
+export class ProgressEventType extends NodeInterface {
   @Field(() => UpgradeStatus, { description: 'The sub-task status after this observation.' }) status: UpgradeStatus;
   @Field(() => String, { nullable: true }) vendorStatus: string | null;
   @Field(() => Int, { nullable: true }) percent: number | null;
@@ -49,9 +48,8 @@ export class ProgressEventType {
   @Field(() => DateTimeScalar) receivedAt: Date;
 }
 
-@ObjectType('UpgradeSubTask', { description: 'One device within an upgrade task.' })
-export class UpgradeSubTaskType {
-  @Field(() => ID) id: string;
+@ObjectType('UpgradeSubTask', { implements: NodeInterface, description: 'One device within an upgrade task.' })
+export class UpgradeSubTaskType extends NodeInterface {
   @Field({ description: 'Huawei deviceId or DJI device sn.' }) deviceId: string;
   @Field(() => String, { nullable: true, description: 'Huawei subOperationId.' }) externalId: string | null;
   @Field(() => UpgradeStatus) status: UpgradeStatus;
@@ -79,9 +77,8 @@ export class UpgradeSubTaskType {
   @Field(() => DateTimeScalar) updatedAt: Date;
 }
 
-@ObjectType('ShadowEvent', { description: 'A Huawei device-shadow (desired properties) delivery status change.' })
-export class ShadowEventType {
-  @Field(() => ID) id: number;
+@ObjectType('ShadowEvent', { implements: NodeInterface, description: 'A Huawei device-shadow (desired properties) delivery status change.' })
+export class ShadowEventType extends NodeInterface {
   @Field() deviceId: string;
   @Field() serviceId: string;
   @Field(() => JSONObjectScalar) properties: Record<string, unknown>;
@@ -89,17 +86,22 @@ export class ShadowEventType {
   @Field(() => DateTimeScalar) receivedAt: Date;
 }
 
-@ObjectType('UpgradeProgress', { description: 'One recorded progress event with its task and sub-task.' })
+@ObjectType('UpgradeProgress', {
+  description: 'One recorded progress event with the state of its task and sub-task after it: what a normalised cache needs to stay right.',
+})
 export class UpgradeProgressType {
+  @Field({ description: 'The position of this event in the stream: pass it as `after` to resume after it.' }) cursor: string;
   @Field(() => UpgradeTaskType) task: UpgradeTaskType;
   @Field(() => UpgradeSubTaskType) subTask: UpgradeSubTaskType;
   @Field(() => ProgressEventType) event: ProgressEventType;
 }
 
-@ObjectType('PageInfo')
+@ObjectType('PageInfo', { description: 'Relay Cursor Connections page info.' })
 export class PageInfoType {
   @Field() hasNextPage: boolean;
-  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' }) endCursor: string | null;
+  @Field() hasPreviousPage: boolean;
+  @Field(() => String, { nullable: true, description: 'Pass as `before` (with `last`) to get the previous page.' }) startCursor: string | null;
+  @Field(() => String, { nullable: true, description: 'Pass as `after` (with `first`) to get the next page.' }) endCursor: string | null;
 }
 
 @ObjectType('UpgradeTaskEdge')
@@ -113,6 +115,7 @@ export class UpgradeTaskConnection {
   @Field(() => Int) totalCount: number;
   @Field(() => PageInfoType) pageInfo: PageInfoType;
   @Field(() => [UpgradeTaskEdge]) edges: UpgradeTaskEdge[];
+  @Field(() => [UpgradeTaskType], { description: 'The nodes of `edges`, for clients that need no cursor per item.' }) nodes: UpgradeTaskType[];
 }
 
 @ObjectType('UpgradeSubTaskEdge')
@@ -126,6 +129,7 @@ export class UpgradeSubTaskConnection {
   @Field(() => Int) totalCount: number;
   @Field(() => PageInfoType) pageInfo: PageInfoType;
   @Field(() => [UpgradeSubTaskEdge]) edges: UpgradeSubTaskEdge[];
+  @Field(() => [UpgradeSubTaskType], { description: 'The nodes of `edges`, for clients that need no cursor per item.' }) nodes: UpgradeSubTaskType[];
 }
 
 @ObjectType('ShadowEventEdge')
@@ -139,6 +143,21 @@ export class ShadowEventConnection {
   @Field(() => Int) totalCount: number;
   @Field(() => PageInfoType) pageInfo: PageInfoType;
   @Field(() => [ShadowEventEdge]) edges: ShadowEventEdge[];
+  @Field(() => [ShadowEventType], { description: 'The nodes of `edges`, for clients that need no cursor per item.' }) nodes: ShadowEventType[];
+}
+
+@ObjectType('ProgressEventEdge')
+export class ProgressEventEdge {
+  @Field() cursor: string;
+  @Field(() => ProgressEventType) node: ProgressEventType;
+}
+
+@ObjectType('ProgressEventConnection')
+export class ProgressEventConnection {
+  @Field(() => Int) totalCount: number;
+  @Field(() => PageInfoType) pageInfo: PageInfoType;
+  @Field(() => [ProgressEventEdge]) edges: ProgressEventEdge[];
+  @Field(() => [ProgressEventType], { description: 'The nodes of `edges`, for clients that need no cursor per item.' }) nodes: ProgressEventType[];
 }
 
 @InputType('UpgradeTaskFilter', { description: 'Task filters, combined with AND.' })
@@ -176,9 +195,12 @@ export class CreateFirmwareUpgradeInput {
   @Field(() => [FirmwareUpgradeDeviceInput], { description: 'One or two devices.' }) devices: FirmwareUpgradeDeviceInput[];
 }
 
-/** Arguments shared by every list. */
+/** Arguments shared by every list (Relay Cursor Connections): forward with first/after, backward with last/before. */
 @ArgsType()
 export class PageArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 200.' }) first: number;
+  @Field(() => Int, { nullable: true, description: 'Page size from the start (or from `after`), 1 to 200; 20 when neither `first` nor `last` is given.' })
+  first?: number | null;
   @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' }) after?: string | null;
+  @Field(() => Int, { nullable: true, description: 'Page size from the end (or from `before`), 1 to 200.' }) last?: number | null;
+  @Field(() => String, { nullable: true, description: 'The startCursor of the next page, to page backward.' }) before?: string | null;
 }

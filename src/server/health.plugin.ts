@@ -16,9 +16,11 @@ export interface HealthOptions {
  * naming the ones that do not) and `/metrics` (Prometheus text). None needs a token.
  */
 const plugin: FastifyPluginAsync<HealthOptions> = async (app, { metrics, checks, reports = {} }) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Probes and scrapers call these every few seconds: their requests are not logged (only warnings and errors are).
+  const quiet = { logLevel: 'warn' as const };
+  app.get('/healthz', quiet, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', quiet, async (_request, reply) => {
     const results = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => [name, await Promise.resolve(check()).catch(() => false)] as const),
     );
@@ -28,7 +30,7 @@ const plugin: FastifyPluginAsync<HealthOptions> = async (app, { metrics, checks,
     return reply.code(failing.length === 0 ? 200 : 503).send(body);
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', quiet, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

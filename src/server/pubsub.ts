@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
@@ -147,6 +148,8 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
     };
   } else {
     eventTarget = new EventTarget();
+    // One listener per running subscription, bounded per socket and token elsewhere: Node's warning at 10 would be noise.
+    setMaxListeners(0, eventTarget);
   }
   const pubSub = createPubSub({ eventTarget: eventTarget as never }) as GatewayPubSub;
   return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), ready, connected, close };

@@ -3,6 +3,7 @@ import { HUAWEI_CALLBACK_PATH } from '../../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from '../support/gateway';
 import { djiEnvelope, huaweiEnvelope } from '../support/observations';
 import { createTestDatabase, describeWith, endMqttSessions, runId, SERVICE_URLS, type TestDatabase } from './support/services';
+import { flat, rowNumberOf } from '../support/relay';
 
 /*
  * The API of two gateway instances sharing PostgreSQL, Redis and Mosquitto,
@@ -13,6 +14,7 @@ import { createTestDatabase, describeWith, endMqttSessions, runId, SERVICE_URLS,
 const PROGRESS = /* GraphQL */ `
   subscription($taskId: ID, $gatewaySn: String, $after: String) {
     upgradeProgress(taskId: $taskId, gatewaySn: $gatewaySn, after: $after) {
+      cursor
       task { id externalId gatewaySn status progress createdAt updatedAt }
       subTask { id deviceId status percent updatedAt }
       event { id status percent applied occurredAt receivedAt }
@@ -25,7 +27,7 @@ const TASKS = /* GraphQL */ `
     upgradeTasks(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { cursor node { id externalId status progress createdAt statusCounts { status count } subTasks { deviceId status percent events { id status applied } } } }
+      edges { cursor node { id externalId status progress createdAt statusCounts { status count } subTasks { nodes { deviceId status percent events { nodes { id status applied } } } } } }
     }
   }
 `;
@@ -84,7 +86,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
 
     const { body } = await b.gql<any>(TASKS, { filter: { source: 'HUAWEI', appId: 'app-1' }, first: 50 });
     expect(body.errors).toBeUndefined();
-    const op = body.data.upgradeTasks.edges.map((e: any) => e.node).find((n: any) => n.externalId === `op-${run}`);
+    const op = flat(body.data.upgradeTasks.edges.map((e: any) => e.node)).find((n: any) => n.externalId === `op-${run}`);
     // d1 SUCCEEDED counts 100, d2 FAILED without a percent counts 0.
     expect(op).toMatchObject({ status: 'FAILED', progress: 50 });
     expect(op.statusCounts.sort((x: any, y: any) => x.status.localeCompare(y.status))).toEqual([
@@ -173,7 +175,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
     await new Promise((r) => setTimeout(r, 300)); // nothing more comes
     for (const sub of [onA, onB]) {
       expect(sub.errors).toEqual([]);
-      expect(sub.received.map((m) => Number(m.upgradeProgress.event.id))).toEqual(written);
+      expect(sub.received.map((m) => rowNumberOf(m.upgradeProgress.event.id))).toEqual(written);
       expect(sub.received.map((m) => m.upgradeProgress.event.percent)).toEqual([10, 20, 30, 40, 50, 60]);
       const first = sub.received[0].upgradeProgress;
       // Dates crossed Redis as JSON strings and still serialise as DateTime.
@@ -183,10 +185,10 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
     }
     // The same data as the HTTP API serves.
     const taskId = onA.received[5].upgradeProgress.task.id;
-    const { body } = await b.gql<any>(`query($id: ID!) { upgradeTask(id: $id) { updatedAt subTasks { events { id occurredAt receivedAt } } } }`, { id: taskId });
-    const events = body.data.upgradeTask.subTasks[0].events;
-    expect(events.map((e: any) => [Number(e.id), e.occurredAt, e.receivedAt])).toEqual(
-      onB.received.map((m) => [Number(m.upgradeProgress.event.id), m.upgradeProgress.event.occurredAt, m.upgradeProgress.event.receivedAt]),
+    const { body } = await b.gql<any>(`query($id: ID!) { upgradeTask(id: $id) { updatedAt subTasks { nodes { events { id occurredAt receivedAt } } } } }`, { id: taskId });
+    const events = flat(body.data.upgradeTask).subTasks[0].events;
+    expect(events.map((e: any) => [e.id, e.occurredAt, e.receivedAt])).toEqual(
+      onB.received.map((m) => [m.upgradeProgress.event.id, m.upgradeProgress.event.occurredAt, m.upgradeProgress.event.receivedAt]),
     );
     expect(body.data.upgradeTask.updatedAt).toBe(onB.received[5].upgradeProgress.task.updatedAt);
     onA.unsubscribe();
@@ -203,14 +205,14 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
     await subscriptionsRunning(a, 1);
     for (const p of [1, 2, 3]) await record(p % 2 ? a : b, p);
     const seen = await first.until(3);
-    const lastSeenId = seen[2].upgradeProgress.event.id;
+    const lastSeen = seen[2].upgradeProgress.cursor;
     first.unsubscribe();
 
     for (const p of [4, 5, 6]) await record(p % 2 ? a : b, p);
     await a.recorder.record(djiEnvelope({ bid: `other-${run}`, gatewaySn: `DOCK-X-${run}`, status: UpgradeStatus.IN_PROGRESS, percent: 99 }));
 
     // Resume on B while both instances keep recording: replay of 4..6, then 7..10 live.
-    const resumed = collect<any>(b.ws(), PROGRESS, { gatewaySn: rdock, after: lastSeenId });
+    const resumed = collect<any>(b.ws(), PROGRESS, { gatewaySn: rdock, after: lastSeen });
     await record(a, 7);
     await record(b, 8);
     await subscriptionsRunning(b, 1);
@@ -220,7 +222,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
     await new Promise((r) => setTimeout(r, 300));
     expect(resumed.errors).toEqual([]);
     expect(resumed.received.map((m) => m.upgradeProgress.event.percent)).toEqual([4, 5, 6, 7, 8, 9, 10]);
-    const ids = resumed.received.map((m) => Number(m.upgradeProgress.event.id));
+    const ids = resumed.received.map((m) => rowNumberOf(m.upgradeProgress.event.id));
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
     resumed.unsubscribe();
   });

@@ -9,7 +9,7 @@ import type { UpgradeSubTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { DeviceConnection, DeviceFilterInput, DeviceType, DeviceUpgradesArgs, FirmwareVersionCountType } from '../device-types';
 import { badUserInput, type InvalidField } from '../errors';
-import { connection, pageSize, parseTimeCursor, timeCursor } from '../pagination';
+import { DEFAULT_PAGE_SIZE, connection, pageConnection, pageRequest, pageSize, parseTimeCursor, timeCursor } from '../pagination';
 import { filterStream } from '../progress-stream';
 import { PageArgs, UpgradeSubTaskConnection, UpgradeSubTaskType } from '../types';
 
@@ -93,8 +93,9 @@ export class DeviceResolver {
       'filter.firmwareVersionNot': f.firmwareVersionNot,
       'filter.deviceIdPrefix': f.deviceIdPrefix,
     });
-    const page = await ctx.devices.list(f, pageSize(first), parseDeviceCursor(after));
-    return connection(page, deviceCursor) as unknown as DeviceConnection;
+    const request = { size: pageSize(first ?? DEFAULT_PAGE_SIZE), after: parseDeviceCursor(after), before: null, backward: false };
+    const page = await ctx.devices.list(f, request.size, request.after);
+    return pageConnection(page, deviceCursor, request) as unknown as DeviceConnection;
   }
 
   @Query(() => DeviceType, { nullable: true, description: 'One device; null when there is none.' })
@@ -126,9 +127,10 @@ export class DeviceResolver {
   }
 
   @FieldResolver(() => UpgradeSubTaskConnection, { description: 'The upgrades of this device, newest first.' })
-  async upgrades(@Root() device: Device, @Ctx() ctx: GraphQLContext, @Args(() => DeviceUpgradesArgs) { first, after }: DeviceUpgradesArgs) {
-    const page = await ctx.store.listSubTasks({ deviceId: device.deviceId }, pageSize(first), parseTimeCursor(after));
-    return connection(page, timeCursor);
+  async upgrades(@Root() device: Device, @Ctx() ctx: GraphQLContext, @Args(() => DeviceUpgradesArgs) args: DeviceUpgradesArgs) {
+    const request = pageRequest(args, parseTimeCursor);
+    const page = await ctx.store.listSubTasks({ deviceId: device.deviceId }, request.size, request.after, request);
+    return pageConnection(page, timeCursor, request);
   }
 
   @Subscription(() => DeviceType, {

@@ -5,6 +5,7 @@ import { createdByOf, type GraphQLContext } from '../context';
 import { UpgradeKind } from '../enums';
 import { DateTimeScalar } from '../scalars';
 import { UpgradeTaskType } from '../types';
+import { localIdOf } from '../relay';
 
 /** When the platform runs a task (`policy.executeType`); the values are the wire words. */
 export enum HuaweiExecuteType {
@@ -53,6 +54,8 @@ export class HuaweiCommandResolver {
   })
   reconcileHuaweiTask(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<UpgradeTask | null> {
     if (!ctx.huaweiUpgrades) throw huaweiCommandSideOff();
-    return ctx.huaweiUpgrades.reconcileHuaweiTask(id);
+    // The task's global id (a raw row id still works); an id of another type names no task.
+    const taskId = localIdOf('UpgradeTask', id);
+    return taskId === null ? Promise.resolve(null) : ctx.huaweiUpgrades.reconcileHuaweiTask(taskId);
   }
 }

@@ -3,8 +3,16 @@ import { filterStream } from '../progress-stream';
 import { TOPICS } from '../../recorder/event-bus';
 import type { ShadowEvent } from '../../store/entities';
 import type { GraphQLContext } from '../context';
-import { connection, idCursor, pageSize, parseIdCursor } from '../pagination';
+import { idCursor, pageConnection, pageRequest, parseIdCursor } from '../pagination';
+import { registerNodeType } from '../relay';
 import { PageArgs, ShadowEventConnection, ShadowEventType } from '../types';
+
+registerNodeType('ShadowEvent', async (ctx, ids) => {
+  const numeric = ids.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+  const rows = numeric.length > 0 ? await ctx.store.shadowEventsByIds(numeric) : [];
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return ids.map((id) => byId.get(id) ?? null);
+});
 
 /** Device-shadow delivery events. */
 @Resolver(() => ShadowEventType)
@@ -12,11 +20,12 @@ export class ShadowResolver {
   @Query(() => ShadowEventConnection, { description: 'Shadow delivery events, newest first.' })
   async shadowEvents(
     @Ctx() ctx: GraphQLContext,
-    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Args(() => PageArgs) args: PageArgs,
     @Arg('deviceId', () => String, { nullable: true }) deviceId?: string | null,
   ): Promise<ShadowEventConnection> {
-    const page = await ctx.store.listShadowEvents(deviceId ?? null, pageSize(first), parseIdCursor(after));
-    return connection(page, idCursor);
+    const request = pageRequest(args, parseIdCursor);
+    const page = await ctx.store.listShadowEvents(deviceId ?? null, request.size, request.after, request);
+    return pageConnection(page, idCursor, request);
   }
 
   @Subscription(() => ShadowEventType, {

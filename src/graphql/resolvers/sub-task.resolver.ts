@@ -1,16 +1,25 @@
 import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { ProgressEvent, UpgradeSubTask, UpgradeTask } from '../../store/entities';
+import type { UpgradeSubTask, UpgradeTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { codedError, ErrorCode } from '../errors';
-import { connection, pageSize, parseTimeCursor, timeCursor } from '../pagination';
+import { connection, idCursor, pageConnection, pageRequest, parseIdCursor, parseTimeCursor, timeCursor } from '../pagination';
+import { localIdOf, registerNodeType } from '../relay';
 import {
   PageArgs,
-  ProgressEventType,
+  ProgressEventConnection,
   UpgradeSubTaskConnection,
   UpgradeSubTaskFilterInput,
   UpgradeSubTaskType,
   UpgradeTaskType,
 } from '../types';
+
+registerNodeType('UpgradeSubTask', (ctx, ids) => ctx.loaders.subTask.loadMany(ids).then((rows) => rows.map((r) => (r instanceof Error ? null : r))));
+registerNodeType('ProgressEvent', async (ctx, ids) => {
+  const numeric = ids.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+  const rows = numeric.length > 0 ? await ctx.store.progressEventsByIds(numeric) : [];
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return ids.map((id) => byId.get(id) ?? null);
+});
 
 /** Sub-task queries and the sub-task's nested fields. */
 @Resolver(() => UpgradeSubTaskType)
@@ -18,11 +27,13 @@ export class SubTaskResolver {
   @Query(() => UpgradeSubTaskConnection, { description: 'Sub-tasks (one device each), newest first.' })
   async upgradeSubTasks(
     @Ctx() ctx: GraphQLContext,
-    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Args(() => PageArgs) args: PageArgs,
     @Arg('filter', () => UpgradeSubTaskFilterInput, { nullable: true }) filter?: UpgradeSubTaskFilterInput | null,
   ): Promise<UpgradeSubTaskConnection> {
-    const page = await ctx.store.listSubTasks(filter ?? {}, pageSize(first), parseTimeCursor(after));
-    return connection(page, timeCursor);
+    const request = pageRequest(args, parseTimeCursor);
+    const taskId = filter?.taskId != null ? (localIdOf('UpgradeTask', filter.taskId) ?? '') : filter?.taskId;
+    const page = await ctx.store.listSubTasks({ ...filter, taskId }, request.size, request.after, request);
+    return pageConnection(page, timeCursor, request);
   }
 
   @FieldResolver(() => UpgradeTaskType)
@@ -32,8 +43,10 @@ export class SubTaskResolver {
     return task;
   }
 
-  @FieldResolver(() => [ProgressEventType], { description: 'The history of this device, oldest first.' })
-  events(@Root() subTask: UpgradeSubTask, @Ctx() ctx: GraphQLContext): Promise<ProgressEvent[]> {
-    return ctx.loaders.eventsOfSubTask.load(subTask.id);
+  @FieldResolver(() => ProgressEventConnection, { description: 'The history of this device, oldest first; `last: n` gives the latest n.' })
+  async events(@Root() subTask: UpgradeSubTask, @Ctx() ctx: GraphQLContext, @Args(() => PageArgs) args: PageArgs): Promise<ProgressEventConnection> {
+    const request = pageRequest(args, parseIdCursor);
+    const page = await ctx.loaders.eventPage(subTask.id, request);
+    return connection({ ...page, totalCount: () => ctx.loaders.eventCount.load(subTask.id) }, idCursor, request);
   }
 }

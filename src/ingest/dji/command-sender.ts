@@ -8,7 +8,7 @@ import type { Clock } from '../../recorder/clock';
 import type { UpgradeProgressMessage } from '../../recorder/event-bus';
 import type { Recorder, ReplyCorrelator } from '../../recorder/recorder';
 import type { WriteQueue } from '../../recorder/write-queue';
-import { OutboundCommand, OutboundCommandStatus, UpgradeSubTask, newSubTask, UpgradeTask } from '../../store/entities';
+import { OutboundCommand, OutboundCommandStatus, ProgressEvent, UpgradeSubTask, newSubTask, UpgradeTask } from '../../store/entities';
 import { OTA_CREATE_METHOD, buildOtaCreate, servicesTopic, validateFirmwareUpgradeInput, type OtaCreateDevice } from './protocol';
 
 /** What the DJI command sender needs. */
@@ -111,11 +111,12 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
    * command in one transaction, and publishes `ota_create` after the commit.
    * Returns the task without waiting for the dock.
    *
-   * No ProgressEvent is written for the creation itself: the caller gets the
-   * task back, and the first event is the dock's reply (or the time-out). A
-   * PENDING observation stamped with the gateway's clock would also become the
-   * sub-tasks' `lastOccurredAt`, so a reply stamped by a dock whose clock lags
-   * would be judged stale and ignored.
+   * The creation is each sub-task's first ProgressEvent (PENDING), published
+   * after the commit, so that other screens see the new task appear and a
+   * subscriber replaying the task from its start sees it begin. It is written
+   * beside the recorder, not as an observation: a PENDING observation stamped
+   * with the gateway's clock would become the sub-tasks' `lastOccurredAt`, so
+   * a reply stamped by a dock whose clock lags would be judged stale and ignored.
    * @throws GraphQLError BAD_USER_INPUT naming each bad field; nothing is stored or sent then.
    */
   async start(request: FirmwareUpgradeRequest): Promise<UpgradeTask> {
@@ -145,9 +146,14 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         pendingCount: devices.length,
       });
       await tx.insert(UpgradeTask, task);
+      const created: UpgradeProgressMessage[] = [];
       for (const device of devices) {
         const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
-        await tx.insert(UpgradeSubTask, newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }));
+        const subTask = newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType });
+        await tx.insert(UpgradeSubTask, subTask);
+        const event = createdEvent(subTask, now);
+        await tx.insert(ProgressEvent, event);
+        created.push({ task, subTask, event });
       }
       const command: OutboundCommand = {
         id: randomUUID(),
@@ -167,7 +173,13 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
       };
       // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
       await tx.insert(OutboundCommand, command as never);
-      return { result: task, afterCommit: () => send && this.publish(send) };
+      return {
+        result: task,
+        afterCommit: () => {
+          this.deps.recorder.publishProgress(created);
+          if (send) this.publish(send);
+        },
+      };
     });
   }
 
@@ -308,6 +320,25 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
 
 
 /** What the gateway observes when a command got no reply after its last send: TIMED_OUT for every device of the task. */
+/** The PENDING event that records a sub-task's creation by the gateway. */
+function createdEvent(subTask: UpgradeSubTask, at: Date): ProgressEvent {
+  return Object.assign(new ProgressEvent(), {
+    subTaskId: subTask.id,
+    taskId: subTask.taskId,
+    status: UpgradeStatus.PENDING,
+    reportedStatus: UpgradeStatus.PENDING,
+    vendorStatus: null,
+    percent: null,
+    step: null,
+    errorCode: null,
+    statusDesc: 'created by createFirmwareUpgrade',
+    applied: true,
+    ignoredReason: null,
+    occurredAt: at,
+    receivedAt: at,
+  });
+}
+
 function timeoutObservation(command: OutboundCommand, at: Date): UpgradeObservation {
   const sends = `${command.attempts} send${command.attempts === 1 ? '' : 's'}`;
   return {
