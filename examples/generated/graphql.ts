@@ -269,6 +269,8 @@ export type UpgradeTask = {
   __typename?: 'UpgradeTask';
   appId?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported. */
+  createdBy?: Maybe<Scalars['String']['output']>;
   /** Huawei operationId or DJI bid. */
   externalId: Scalars['String']['output'];
   gatewaySn?: Maybe<Scalars['String']['output']>;

@@ -27,6 +27,8 @@ export class UpgradeTaskType {
     description: "Mean of the sub-tasks' overall progress (a succeeded one counts 100); it does not go back while the devices run.",
   })
   progress: number | null;
+  @Field(() => String, { nullable: true, description: 'The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported.' })
+  createdBy: string | null;
   @Field(() => DateTimeScalar) createdAt: Date;
   @Field(() => DateTimeScalar) updatedAt: Date;
 }

@@ -138,6 +138,7 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         gatewaySn,
         status: UpgradeStatus.PENDING,
         progress: null,
+        createdBy: request.createdBy ?? null,
         createdAt: now,
         updatedAt: now,
         // Its tally: every sub-task below starts PENDING.

@@ -37,6 +37,9 @@ export class UpgradeTask {
   @Column({ type: 'integer', nullable: true })
   progress: number | null;
 
+  /** The name of the API token that created the task through the API (null: reported by a platform). */
+  @Column({ name: 'created_by', type: 'varchar', length: 64, nullable: true })
+  createdBy: string | null = null;
   /*
    * The task's tally (see `Tally` in src/domain): how many of its sub-tasks are
    * in each status, and the sum of their progress shares. Kept up to date by
