@@ -292,7 +292,8 @@ export class Recorder {
           occurredAt: observation.occurredAt,
           receivedAt,
           redelivered: observation.redelivered === true,
-          origin: own ? 'gateway' : 'device',
+          // A poll (quiet) reads back what the platform heard from the device: the device's word, not the gateway's.
+          origin: own && !observation.quiet ? 'gateway' : 'device',
         };
         decision = decideTransition(subTask, report);
         // A poll (quiet) that brings nothing new writes nothing, not even "observed".

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, OneToMany, PrimaryColumn } from 'typeorm';
+import { Column, Entity, type EntityManager, Index, OneToMany, PrimaryColumn } from 'typeorm';
 import { type Tally, UpgradeKind, UpgradeSource, UpgradeStatus } from '../../domain';
 import type { UpgradeSubTask } from './upgrade-sub-task.entity';
 
@@ -115,4 +115,13 @@ export function storeTally(task: UpgradeTask, tally: Tally): void {
     task[property] = tally.counts[status];
   }
   task.progressSum = tally.progressSum;
+}
+
+/**
+ * Counts `count` sub-tasks that were just created PENDING outside the recorder
+ * (a task created through a platform's API) into their task's tally, in the
+ * same transaction: whoever creates sub-tasks keeps the tally exact.
+ */
+export async function countNewPendingSubTasks(tx: EntityManager, taskId: string, count: number): Promise<void> {
+  if (count > 0) await tx.increment(UpgradeTask, { id: taskId }, 'pendingCount', count);
 }

@@ -9,7 +9,7 @@ import type { UpgradeProgressMessage } from '../../../recorder/event-bus';
 import type { Recorder } from '../../../recorder/recorder';
 import type { WriteQueue } from '../../../recorder/write-queue';
 import { writeRows } from '../../../store/bulk-write';
-import { newSubTask, UpgradeSubTask, UpgradeTask } from '../../../store/entities';
+import { countNewPendingSubTasks, newSubTask, UpgradeSubTask, UpgradeTask } from '../../../store/entities';
 import { NorthboundError, type HuaweiNorthboundClient } from './client';
 import {
   CreateOperationAnswerSchema,
@@ -204,6 +204,7 @@ export class HuaweiUpgradeStarter {
         const known = new Set((await tx.find(UpgradeSubTask, { where: { taskId: task.id }, select: { deviceId: true } })).map((s) => s.deviceId));
         const fresh = checked.deviceIds.filter((d) => !known.has(d)).map((deviceId) => newSubTask(task.id, deviceId, now));
         await writeRows(tx, UpgradeSubTask, fresh);
+        await countNewPendingSubTasks(tx, task.id, fresh.length);
         const observation = (target: UpgradeObservation['target']): UpgradeObservation => ({
           type: 'upgrade',
           source: UpgradeSource.HUAWEI,
