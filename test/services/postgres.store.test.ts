@@ -160,12 +160,15 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     // Same message again (same dedupe key): kept in the ledger as a duplicate, nothing else.
     const again = await a.recorder.record({ ...progress, receivedAt: new Date() });
     expect(again.outcome).toBe(InboundOutcome.DUPLICATE);
-    // Older than what was applied: history only.
-    const stale = await a.recorder.record(djiEnvelope({ bid: 'pg-rules', status: UpgradeStatus.IN_PROGRESS, percent: 10, occurredAt: new Date(t0 - 5000) }));
+    // A late redelivery, older by the dock's clock than what was applied: history only.
+    // (Arrival order decides otherwise; these two used to show the old rule, device time deciding.)
+    const stale = await a.recorder.record(
+      djiEnvelope({ bid: 'pg-rules', status: UpgradeStatus.IN_PROGRESS, percent: 10, occurredAt: new Date(t0 - 5000), redelivered: true }),
+    );
     expect(stale.progress[0].event).toMatchObject({ applied: false, ignoredReason: 'STALE' });
     await a.recorder.record(djiEnvelope({ bid: 'pg-rules', status: UpgradeStatus.SUCCEEDED, percent: 100, occurredAt: new Date(t0 + 1000) }));
-    // After the end: history only, the task stays SUCCEEDED.
-    const late = await a.recorder.record(djiEnvelope({ bid: 'pg-rules', status: UpgradeStatus.FAILED, occurredAt: new Date(t0 + 2000) }));
+    // Progress after the end: history only, the task stays SUCCEEDED.
+    const late = await a.recorder.record(djiEnvelope({ bid: 'pg-rules', status: UpgradeStatus.IN_PROGRESS, occurredAt: new Date(t0 + 2000) }));
     expect(late.progress[0].event).toMatchObject({ applied: false, ignoredReason: 'TERMINAL' });
 
     const { rows } = await a.store.listTasks({ gatewaySn: 'DOCK-1' }, 50, null);

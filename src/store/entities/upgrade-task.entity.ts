@@ -116,3 +116,4 @@ export function storeTally(task: UpgradeTask, tally: Tally): void {
   }
   task.progressSum = tally.progressSum;
 }
+
