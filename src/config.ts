@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ApiToken, normaliseOrigin, parseApiTokens } from './server/auth';
+import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './mqtt/broker-limits';
 import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
 import { maskSecrets } from './server/log-redaction';
 
@@ -99,6 +100,19 @@ const EnvSchema = z.object({
     .max(1024 * 1024, 'must be at most 1048576 (1 MiB)')
     .default(64 * 1024),
   HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  // The embedded broker's security and limits (README "Security"); ignored with MQTT_URL.
+  MQTT_PASSWORD_FILE: optionalString,
+  MQTT_IDENTITY_FILE: optionalString,
+  MQTT_ALLOW_ANONYMOUS: bool(false),
+  MQTT_MAX_PACKET_SIZE: positiveInt(DEFAULT_BROKER_LIMITS.maxPacketBytes),
+  MQTT_MAX_QUEUED_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxQueuedMessages),
+  MQTT_MAX_QUEUED_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxQueuedBytes),
+  MQTT_MAX_KEEPALIVE: positiveInt(DEFAULT_BROKER_LIMITS.maxKeepaliveSeconds).refine((v) => v <= 65535, 'must be at most 65535 (seconds)'),
+  MQTT_MAX_CONNECTIONS: positiveInt(DEFAULT_BROKER_LIMITS.maxConnections),
+  MQTT_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(DEFAULT_BROKER_LIMITS.maxConnectionsPerAddress),
+  MQTT_RETAINED_MAX_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedMessages),
+  MQTT_RETAINED_MAX_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedBytes),
+  MQTT_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_BROKER_LIMITS.connectTimeoutMs),
 });
 
 /** Every environment variable the gateway reads. */
@@ -144,6 +158,16 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** The embedded broker (without `mqttUrl`): who may connect, and its bounds. */
+  readonly mqttBroker: {
+    /** Mosquitto password file; unset: clients connect without a password, on loopback only unless `allowAnonymous`. */
+    readonly passwordFile: string | undefined;
+    /** `username sn` lines for users whose dock sn is not their username. */
+    readonly identityFile: string | undefined;
+    /** Without a password file: listen on `mqttHost` anyway (an explicit, unsafe opt-in). */
+    readonly allowAnonymous: boolean;
+    readonly limits: EmbeddedBrokerLimits;
+  };
 }
 
 /**
@@ -173,6 +197,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   problems.push(...apiTokens.problems);
   if (!env.TLS_CERT_FILE?.trim() !== !env.TLS_KEY_FILE?.trim()) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (env.MQTT_IDENTITY_FILE?.trim() && !env.MQTT_PASSWORD_FILE?.trim()) {
+    problems.push('MQTT_IDENTITY_FILE needs MQTT_PASSWORD_FILE (it maps the password file\'s usernames to dock sns)');
+  }
+  if (env.MQTT_PASSWORD_FILE?.trim() && parsed.success && parsed.data.MQTT_ALLOW_ANONYMOUS) {
+    problems.push('MQTT_ALLOW_ANONYMOUS cannot be true with MQTT_PASSWORD_FILE: anonymous clients are always refused when a password file is set');
   }
   if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
   const e = parsed.data;
@@ -206,6 +236,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    mqttBroker: {
+      passwordFile: e.MQTT_PASSWORD_FILE,
+      identityFile: e.MQTT_IDENTITY_FILE,
+      allowAnonymous: e.MQTT_ALLOW_ANONYMOUS,
+      limits: {
+        maxPacketBytes: e.MQTT_MAX_PACKET_SIZE,
+        maxQueuedMessages: e.MQTT_MAX_QUEUED_MESSAGES,
+        maxQueuedBytes: e.MQTT_MAX_QUEUED_BYTES,
+        maxKeepaliveSeconds: e.MQTT_MAX_KEEPALIVE,
+        maxConnections: e.MQTT_MAX_CONNECTIONS,
+        maxConnectionsPerAddress: e.MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+        maxRetainedMessages: e.MQTT_RETAINED_MAX_MESSAGES,
+        maxRetainedBytes: e.MQTT_RETAINED_MAX_BYTES,
+        connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT_MS,
+      },
+    },
   };
 }
 

@@ -385,8 +385,8 @@ test('garbage on the wire is kept in the ledger as REJECTED; the gateway stays h
       { ...good, tid: randomUUID(), data: [] },
       { ...good, tid: randomUUID(), data: { result: 'zero', output: { status: 'in_progress' } } },
       { ...good, tid: randomUUID(), data: { result: 0, output: { status: 7, progress: { percent: 'half' } } } },
-      // Over the 256 KiB limit.
-      JSON.stringify({ ...good, tid: randomUUID(), padding: 'x'.repeat(300 * 1024) }),
+      // Over the 256 KiB payload limit (and within the broker's packet limit).
+      JSON.stringify({ ...good, tid: randomUUID(), padding: 'x'.repeat(257 * 1024) }).slice(0, 256 * 1024 + 100),
     ];
     for (const payload of garbage) await me.event(payload);
     // services_reply garbage too.
@@ -507,7 +507,7 @@ describe('createFirmwareUpgrade input validation', () => {
     expect(await gateway.dataSource.getRepository(UpgradeSubTask).countBy({ deviceId: sn })).toBe(0);
     expect(await gateway.dataSource.getRepository(OutboundCommand).countBy({ gatewaySn: sn })).toBe(0);
     // The broker delivers in order: the first message the watcher (subscribed to
-    // every dock's services) sees after all the bad inputs is this valid request's.
+    // this dock's services) sees after all the bad inputs is this valid request's.
     const created = await createUpgrade(valid());
     await watcher.nextOtaCreates(1);
     const services = watcher.received.filter((m) => m.topic.endsWith('/services'));

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { startGatewayProcess, withGatewayLog, writerStats } from '../lib/gateway';
 import { connectMqtt, endAll, publishAll, type Outgoing } from '../lib/mqtt-load';
-import { otaProgress, progressLanes, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
+import { dockSn, otaProgress, progressLanes, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
 import { cpuSecondsOf, memoryOf, sleep, spawnBaseline, withTimeout } from '../lib/proc';
 import { openSubscriber, waitSubscriptions, warmUp } from '../lib/subscribers';
 import type { ScenarioContext } from './context';
@@ -123,7 +123,7 @@ export async function mqttIngest(ctx: ScenarioContext): Promise<MqttIngestResult
         (error) => fail(new Error(`the subscription failed after ${received} events: ${describe(error)}`)),
       );
       await waitSubscriptions(() => gw.metrics(), 1);
-      const pubs = await Promise.all(Array.from({ length: publishers }, (_, i) => connectMqtt(gw.mqttUrl, `bench-pub-${process.pid}-${i}`)));
+      const pubs = await Promise.all(Array.from({ length: publishers }, (_, i) => connectMqtt(gw.mqttUrl, `bench-pub-${process.pid}-${i}`, undefined, dockSn(i))));
       clients.push(...pubs);
       await warmUp((n) => publishOne(pubs[0], otaProgress({ run: 'warm', bid: 0, tid: n, percent: 0, timestamp: Date.now() })), () => received, 1);
       const run = randomUUID().slice(0, 8);

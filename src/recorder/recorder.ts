@@ -385,15 +385,30 @@ export class Recorder {
   }
 }
 
+/**
+ * Characters of a REJECTED or UNHANDLED message's payload kept in the ledger:
+ * enough to see what it was, while a flood of junk cannot grow the database
+ * by more than this per message.
+ */
+export const LEDGER_KEPT_CHARS_OF_REFUSED = 4096;
+
 /** The ledger row of an envelope. */
 function ledgerRow(envelope: InboundEnvelope, outcome: InboundOutcome, reason: string | null, dedupeKey: string | null): InboundMessage {
+  const refused = outcome === InboundOutcome.REJECTED || outcome === InboundOutcome.UNHANDLED;
   return Object.assign(new InboundMessage(), {
     source: envelope.source,
     channel: envelope.channel.slice(0, 64),
     dedupeKey,
-    payload: envelope.raw,
+    payload: refused ? keepStart(envelope.raw, LEDGER_KEPT_CHARS_OF_REFUSED) : envelope.raw,
     outcome,
     reason,
     receivedAt: envelope.receivedAt,
   });
+}
+
+/** The first `max` characters of `text`, without splitting a surrogate pair. */
+function keepStart(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }

@@ -59,6 +59,14 @@ export interface DockOptions {
   readonly replyTimeoutMs?: number;
   /** @default a unique `dock-sim-<sn>-<random>` */
   readonly clientId?: string;
+  /**
+   * MQTT username. @default the dock's sn (unless the URL carries a user): the
+   * identity the gateway's embedded broker gives an anonymous loopback client,
+   * and the username `npm run mqtt:passwd` makes for a dock.
+   */
+  readonly username?: string;
+  /** MQTT password (the gateway's `MQTT_PASSWORD_FILE` holds its hash). */
+  readonly password?: string;
   /** Where lines go. @default consoleOutput */
   readonly output?: SimulatorOutput;
 }
@@ -222,6 +230,18 @@ interface PendingReply {
  * @throws RangeError for bad options ({@link checkDockOptions}); Error when the
  * broker cannot be reached or refuses the subscription.
  */
+/** The username and password to connect with: the options', else the URL's, else the sn as username. */
+function dockCredentials(mqttUrl: string, sn: string, options: DockOptions): { username?: string; password?: string } {
+  let urlHasUser = false;
+  try {
+    urlHasUser = new URL(mqttUrl).username !== '';
+  } catch {
+    // MQTT.js reports a bad URL itself.
+  }
+  const username = options.username ?? (urlHasUser ? undefined : sn);
+  return { ...(username === undefined ? {} : { username }), ...(options.password === undefined ? {} : { password: options.password }) };
+}
+
 export async function startDock(options: DockOptions): Promise<DockSimulator> {
   checkDockOptions(options);
   const sn = options.gatewaySn;
@@ -237,6 +257,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
       mqttUrl,
       {
         clientId: options.clientId ?? `dock-sim-${sn}-${randomUUID().slice(0, 8)}`,
+        ...dockCredentials(mqttUrl, sn, options),
         protocolVersion: 4,
         clean: true,
         connectTimeout: 5000,

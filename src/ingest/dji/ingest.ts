@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MessageHandler } from '../../mqtt/connection';
 import { type Clock, systemClock } from '../../recorder/clock';
 import type { Recorder } from '../../recorder/recorder';
-import type { Metrics } from '../../server/metrics';
+import { mqttMethodLabel, type Metrics } from '../../server/metrics';
 import { parseDjiMessage } from './protocol';
 
 /** What the DJI ingest needs. */
@@ -31,7 +31,7 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
     const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime());
     const { envelope } = inbound;
     const result = await deps.recorder.record(envelope);
-    deps.metrics.mqttMessages.inc({ method: envelope.channel, outcome: result.outcome.toLowerCase() });
+    deps.metrics.mqttMessages.inc({ method: mqttMethodLabel(envelope.channel), outcome: result.outcome.toLowerCase() });
     if (envelope.content.kind === 'rejected') {
       deps.logger.warn({ topic, reason: envelope.content.reason }, 'dji message rejected');
     }
