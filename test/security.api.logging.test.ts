@@ -5,10 +5,11 @@
  * when it fails to start.
  */
 import { spawn } from 'node:child_process';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { maskSecrets } from '../src/server/log-redaction';
+import { maskQuerySecrets, maskSecrets } from '../src/server/log-redaction';
 import { logCapture } from './security.api.support';
 import { startTestGateway } from './support/gateway';
 import { SERVER_JS } from './support/gateway-process';
@@ -26,6 +27,33 @@ describe('maskSecrets', () => {
     ['/cb?password=abc;api_key=def', '/cb?password=***;api_key=***'],
   ])('%s', (input, masked) => {
     expect(maskSecrets(input)).toBe(masked);
+  });
+
+  it('a token value never survives, however its key is spelled (case, percent-escapes, [] suffixes, position)', () => {
+    const keySpelling = fc
+      .tuple(
+        fc.array(fc.tuple(fc.boolean(), fc.boolean()), { minLength: 5, maxLength: 5 }),
+        fc.constantFrom('', '[]', '[0]', '%5B%5D', '%5b%5D'),
+      )
+      .map(([choices, suffix]) =>
+        [...'token']
+          .map((c, i) => {
+            const [upper, escaped] = choices[i];
+            const ch = upper ? c.toUpperCase() : c;
+            return escaped ? `%${ch.charCodeAt(0).toString(16)}` : ch;
+          })
+          .join('') + suffix,
+      );
+    const token = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789-_~.'), minLength: 16, maxLength: 48 });
+    const before = fc.array(fc.constantFrom('a=1', 'b=', 'x=y%20z'), { maxLength: 3 });
+    fc.assert(
+      fc.property(keySpelling, token, before, fc.constantFrom('&', ';'), (key, value, others, sep) => {
+        const url = `/v1.0.0/messageReceiver?${[...others, `${key}=${value}`].join(sep)}`;
+        const masked = maskQuerySecrets(url);
+        return !masked.includes(value) && masked.includes('=***');
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('leaves URLs without credentials and ordinary text alone', () => {
