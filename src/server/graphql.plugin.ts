@@ -97,7 +97,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
   const hidingSuggestions = !options.development || !options.introspection;
   if (!auth.required) {
     if (auth.openToAll) log.warn('API_ALLOW_ANONYMOUS=true and no API token: GraphQL (mutations included) is open to EVERY client that can reach the port');
-    else log.warn('no API token configured (API_TOKENS / API_TOKEN): GraphQL is open to clients on this machine only');
+    else log.info('no API token configured (API_TOKENS / API_TOKEN): GraphQL is open to clients on this machine only');
   }
 
   const armor = new ApolloArmor({
