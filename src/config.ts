@@ -123,6 +123,19 @@ const EnvSchema = z.object({
   MQTT_RETAINED_MAX_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedMessages),
   MQTT_RETAINED_MAX_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedBytes),
   MQTT_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_BROKER_LIMITS.connectTimeoutMs),
+  HUAWEI_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+\/?$/.test(v), {
+    message: 'must be the platform\'s base URL, e.g. https://iot.example.com:8743',
+  }),
+  HUAWEI_APP_ID: optionalString.refine((v) => v === undefined || v.length <= 256, { message: 'must be at most 256 characters' }),
+  HUAWEI_SECRET: optionalString.refine((v) => v === undefined || v.length <= 1024, { message: 'must be at most 1024 characters' }),
+  HUAWEI_CLIENT_CERT_FILE: optionalString,
+  HUAWEI_CLIENT_KEY_FILE: optionalString,
+  HUAWEI_CA_FILE: optionalString,
+  HUAWEI_CALLBACK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+:\d+([/?#]|$)/.test(v), {
+    message: 'must be an http(s) URL with an explicit port (the platform requires one), e.g. https://gw.example.com:443/v1.0.0/messageReceiver',
+  }),
+  HUAWEI_RECONCILE_INTERVAL_MS: positiveInt(300_000),
+  HUAWEI_ALLOW_INSECURE_HTTP: bool(false),
 });
 
 /** Every environment variable the gateway reads. */
@@ -180,6 +193,23 @@ export interface Config {
     readonly allowAnonymous: boolean;
     readonly limits: EmbeddedBrokerLimits;
   };
+  /** The Huawei command side (northbound API); undefined when it is off. */
+  readonly huawei: HuaweiConfig | undefined;
+}
+
+/** How the gateway reaches the Huawei northbound API (see the README's Configuration). */
+export interface HuaweiConfig {
+  readonly apiUrl: string;
+  readonly appId: string;
+  readonly secret: string;
+  readonly clientCertFile: string | undefined;
+  readonly clientKeyFile: string | undefined;
+  readonly caFile: string | undefined;
+  /** Registered for the four upgrade notifications at start; undefined: not registered by the gateway. */
+  readonly callbackUrl: string | undefined;
+  readonly reconcileIntervalMs: number;
+  /** `HUAWEI_ALLOW_INSECURE_HTTP`: the API URL may be plain http (tests, a local simulator). */
+  readonly allowInsecureHttp: boolean;
 }
 
 /**
@@ -193,7 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const value = env[name];
-      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
+      const shown = value === undefined || /PASSWORD|TOKEN|SECRET|CALLBACK_URL/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -216,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.MQTT_PASSWORD_FILE?.trim() && parsed.success && parsed.data.MQTT_ALLOW_ANONYMOUS) {
     problems.push('MQTT_ALLOW_ANONYMOUS cannot be true with MQTT_PASSWORD_FILE: anonymous clients are always refused when a password file is set');
   }
+  problems.push(...huaweiProblems(env));
   if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -265,11 +296,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT_MS,
       },
     },
+    huawei:
+      e.HUAWEI_API_URL && e.HUAWEI_APP_ID && e.HUAWEI_SECRET
+        ? {
+            apiUrl: e.HUAWEI_API_URL.replace(/\/$/, ''),
+            appId: e.HUAWEI_APP_ID,
+            secret: e.HUAWEI_SECRET,
+            clientCertFile: e.HUAWEI_CLIENT_CERT_FILE,
+            clientKeyFile: e.HUAWEI_CLIENT_KEY_FILE,
+            caFile: e.HUAWEI_CA_FILE,
+            callbackUrl: e.HUAWEI_CALLBACK_URL,
+            reconcileIntervalMs: e.HUAWEI_RECONCILE_INTERVAL_MS,
+            allowInsecureHttp: e.HUAWEI_ALLOW_INSECURE_HTTP,
+          }
+        : undefined,
   };
 }
 
 /** The configured secrets, which the logger masks wherever they appear (see createLogger). */
 export function configSecrets(config: Config): string[] {
-  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword];
+  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword, config.huawei?.secret];
   return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+/** The rules across the HUAWEI_* variables: all of a set or none, https unless explicitly allowed. */
+function huaweiProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const problems: string[] = [];
+  const credentials = ['HUAWEI_API_URL', 'HUAWEI_APP_ID', 'HUAWEI_SECRET'];
+  const given = credentials.filter(set);
+  if (given.length > 0 && given.length < credentials.length) {
+    problems.push(`${credentials.filter((n) => !set(n)).join(' and ')} must be set too: the Huawei command side needs ${credentials.join(', ')} together (${given.join(', ')} given)`);
+  }
+  const needsApi = ['HUAWEI_CLIENT_CERT_FILE', 'HUAWEI_CLIENT_KEY_FILE', 'HUAWEI_CA_FILE', 'HUAWEI_CALLBACK_URL'].filter(set);
+  if (needsApi.length > 0 && given.length === 0) problems.push(`${needsApi.join(', ')} set without HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET`);
+  if (set('HUAWEI_CLIENT_CERT_FILE') !== set('HUAWEI_CLIENT_KEY_FILE')) problems.push('HUAWEI_CLIENT_CERT_FILE and HUAWEI_CLIENT_KEY_FILE must be set together');
+  const insecure = ['true', '1', 'yes'].includes(env.HUAWEI_ALLOW_INSECURE_HTTP?.trim() ?? '');
+  if (set('HUAWEI_API_URL') && /^http:/i.test(env.HUAWEI_API_URL!.trim()) && !insecure) {
+    problems.push('HUAWEI_API_URL must be https:// (the secret and tokens travel on it); set HUAWEI_ALLOW_INSECURE_HTTP=true to allow http for a local simulator');
+  }
+  const webhookToken = env.WEBHOOK_TOKEN?.trim();
+  if (set('HUAWEI_CALLBACK_URL') && webhookToken) {
+    let carried: string | null = null;
+    try {
+      carried = new URL(env.HUAWEI_CALLBACK_URL!.trim()).searchParams.get('token');
+    } catch {
+      // Reported by the URL check above.
+    }
+    if (carried !== webhookToken) problems.push('HUAWEI_CALLBACK_URL must carry ?token=<WEBHOOK_TOKEN> (the callback refuses pushes without it)');
+  }
+  return problems;
 }

@@ -11,6 +11,7 @@ import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context'
 import { buildGatewaySchema } from './graphql/schema';
 import { DjiCommandSender } from './ingest/dji/command-sender';
 import { djiMessageHandler } from './ingest/dji/ingest';
+import { startHuaweiCommandSide, type HuaweiCommandSide, type HuaweiCommandSideDependencies } from './ingest/huawei/northbound';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
@@ -86,6 +87,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** How long to wait for the first MQTT connection at start. @default 10000 */
   readonly mqttConnectTimeoutMs?: number;
+  /** Faster retries of the Huawei command side (tests). */
+  readonly huawei?: Pick<HuaweiCommandSideDependencies, 'clientOverrides' | 'registrationBackoffMs'>;
 }
 
 /** A running gateway. */
@@ -104,6 +107,8 @@ export interface Gateway {
   readonly writeQueue: WriteQueue;
   readonly metrics: Metrics;
   readonly mqtt: MqttConnection;
+  /** The Huawei command side; null without HUAWEI_* settings. */
+  readonly huawei: HuaweiCommandSide | null;
   /** Stops everything in order; safe to call twice. */
   close(): Promise<void>;
 }
@@ -287,7 +292,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     commands.run();
     stops.push(() => commands.stop());
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
+    // The Huawei command side (northbound API), only with HUAWEI_* set.
+    const huawei = config.huawei
+      ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
+      : null;
+    if (huawei) stops.push(() => huawei.stop());
+    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, huaweiUpgrades: huawei };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,
@@ -297,6 +307,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       recorder,
       metrics,
       readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
+      readinessReports: huawei?.registration ? { huaweiCallback: () => huawei.registration!.state } : undefined,
       // Built by `npm run build` next to the compiled server: dist/dashboard.
       extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });
@@ -324,6 +335,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       writeQueue,
       metrics,
       mqtt: connection,
+      huawei,
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {

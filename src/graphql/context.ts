@@ -1,4 +1,5 @@
 import type { PubSub } from '@graphql-yoga/subscription';
+import type { HuaweiUpgrades } from '../ingest/huawei/northbound';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Principal } from '../server/auth';
 import type { ShadowEvent, UpgradeTask } from '../store/entities';
@@ -46,6 +47,8 @@ export interface GraphQLServices {
   readonly listen: TopicListener;
   /** Null until a DJI command sender is wired in. */
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
+  /** The Huawei command side; absent or null when HUAWEI_* are not set. */
+  readonly huaweiUpgrades?: HuaweiUpgrades | null;
 }
 
 /** The context of one operation (HTTP request or WebSocket subscription). */

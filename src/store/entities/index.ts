@@ -1,3 +1,4 @@
+import { HuaweiToken } from './huawei-token.entity';
 import { InboundMessage } from './inbound-message.entity';
 import { OutboundCommand } from './outbound-command.entity';
 import { ProgressEvent } from './progress-event.entity';
@@ -12,6 +13,7 @@ export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
 export { STATUS_COUNT_PROPERTY, storeTally, tallyOfTask } from './upgrade-task.entity';
+export { HuaweiToken } from './huawei-token.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, HuaweiToken];
