@@ -258,6 +258,14 @@ describe('subscriptions priced and capped', () => {
     await subscriptionsRunning(gateway, fitForToken + 1);
     expect(theirs.errors).toEqual([]);
 
+    // Refusals are counted for operators to watch.
+    const refusals = (await gateway.metrics.graphqlRefused.get()).values;
+    const count = (transport: string, reason: string) => refusals.find((v) => v.labels.transport === transport && v.labels.reason === reason)?.value ?? 0;
+    expect(count('websocket', 'subscription_budget')).toBeGreaterThan(0);
+    expect(count('websocket', 'unauthenticated')).toBeGreaterThan(0);
+    expect(count('websocket', 'origin')).toBeGreaterThan(0);
+    expect(count('websocket', 'role')).toBeGreaterThan(0);
+
     // Closing the sockets gives the token's room back.
     await Promise.all([...clients, other].map((c) => c.dispose()));
     await eventually(async () => (await active()) === 0, 10_000, 'every subscription released');

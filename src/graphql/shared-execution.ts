@@ -54,8 +54,9 @@ interface DocumentShape {
  * executed 1 000 times, interleaved, so the first socket write waits until
  * most of those executions are done (the fan-out bench measured it). What
  * those executions compute does not depend on the subscriber here: sockets
- * are authenticated once at connect time, the context carries only services
- * and DataLoaders, and the root value is the committed message itself, the
+ * are authenticated once at connect time and operations authorized (roles,
+ * budgets) before they run, the context carries services, DataLoaders and the
+ * caller's principal, which no subscription field reads, and the root value is the committed message itself, the
  * same object for every subscriber of the instance (the pub/sub dispatches one
  * object, also over Redis, where it is parsed once per message).
  *

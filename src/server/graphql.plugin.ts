@@ -97,7 +97,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
   const hidingSuggestions = !options.development || !options.introspection;
   if (!auth.required) {
     if (auth.openToAll) log.warn('API_ALLOW_ANONYMOUS=true and no API token: GraphQL (mutations included) is open to EVERY client that can reach the port');
-    else log.warn('no API token configured (API_TOKENS / API_TOKEN): GraphQL is open to clients on this machine only');
+    else log.info('no API token configured (API_TOKENS / API_TOKEN): GraphQL is open to clients on this machine only');
   }
 
   const armor = new ApolloArmor({
@@ -132,7 +132,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     validationRules,
     plugins: [
       ...protection.plugins,
-      authorizationPlugin(log),
+      authorizationPlugin(log, metrics),
       options.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
     formatError: (formatted, error) => {
@@ -151,6 +151,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     if (request.routeOptions.url !== GRAPHQL_PATH) return;
     if (!originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) {
       log.info({ origin: request.headers.origin }, 'graphql request from a foreign origin refused');
+      metrics.graphqlRefused.inc({ transport: 'http', reason: 'origin' });
       return reply.code(403).send(errorBody(ErrorCode.FORBIDDEN, `Origin ${String(request.headers.origin).slice(0, 100)} is not allowed (GRAPHQL_ALLOWED_ORIGINS)`));
     }
     // A listed origin (another host than the gateway's) may read the answers: CORS for it alone.
@@ -173,6 +174,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     if (request.method === 'GET' && !request.url.includes('?')) return;
     const result = authenticate(auth, request.headers.authorization, request.raw);
     if (!result.ok) {
+      metrics.graphqlRefused.inc({ transport: 'http', reason: result.status === 401 ? 'unauthenticated' : 'not_local' });
       if (result.status === 401) reply.header('www-authenticate', 'Bearer realm="ota-gateway"');
       const code = result.status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN;
       return reply.code(result.status).send(errorBody(code, result.reason));
@@ -197,6 +199,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     // Browsers let any page open a WebSocket anywhere (no CORS): the Origin is all that tells them apart.
     if (!originAllowed(request.headers.origin, request.headers.host, allowedOrigins)) {
       log.info({ origin: request.headers.origin }, 'graphql WebSocket from a foreign origin refused');
+      metrics.graphqlRefused.inc({ transport: 'websocket', reason: 'origin' });
       const body = `Origin not allowed (GRAPHQL_ALLOWED_ORIGINS)\n`;
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
       return;
@@ -230,6 +233,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
         const presented = connectionParamsToken(ctx.connectionParams) ?? request.headers.authorization;
         const result = authenticate(auth, presented, request);
         if (!result.ok) {
+          metrics.graphqlRefused.inc({ transport: 'websocket', reason: result.status === 401 ? 'unauthenticated' : 'not_local' });
           // graphql-ws would close with a bare 4403 Forbidden: say which it is, and why.
           socket.close(result.status === 401 ? WS_CLOSE.UNAUTHENTICATED : WS_CLOSE.FORBIDDEN, closeReason(result.reason));
           return false;
@@ -242,11 +246,17 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
         const prepared = prepareOperation(schema, wsValidationRules, payload);
         if (!('document' in prepared)) return prepared.map((e) => (hidingSuggestions ? hideSuggestions(e) : e));
         const refused = authorize(principal, prepared.operation, log, 'websocket');
-        if (refused) return [refused];
+        if (refused) {
+          metrics.graphqlRefused.inc({ transport: 'websocket', reason: 'role' });
+          return [refused];
+        }
         if (prepared.operation.operation === 'subscription') {
           const cost = documentCost(prepared.document, schema, payload.variables).get(prepared.operation.name?.value ?? '') ?? 0;
           const overBudget = budget.acquire(ctx, principal.name, id, Math.max(1, cost));
-          if (overBudget) return [overBudget];
+          if (overBudget) {
+            metrics.graphqlRefused.inc({ transport: 'websocket', reason: 'subscription_budget' });
+            return [overBudget];
+          }
           metrics.activeSubscriptions.inc();
         }
         return prepared.args;
@@ -331,14 +341,17 @@ function authorize(principal: Principal, operation: OperationDefinitionNode, log
 }
 
 /** Roles and the audit line on the HTTP path; persisted-query refusals as 400. */
-function authorizationPlugin(log: FastifyBaseLogger): ApolloServerPlugin<GraphQLContext> {
+function authorizationPlugin(log: FastifyBaseLogger, metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, contextValue }) {
           if (!operation) return;
           const refused = authorize(contextValue.principal, operation, log, 'http');
-          if (refused) throw refused;
+          if (refused) {
+            metrics.graphqlRefused.inc({ transport: 'http', reason: 'role' });
+            throw refused;
+          }
         },
         async willSendResponse({ response, errors }) {
           const persisted = errors?.some((e) => String(e.extensions?.code).startsWith('PERSISTED_QUERY_'));

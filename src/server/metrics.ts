@@ -54,6 +54,12 @@ export function createMetrics() {
       help: 'Embedded broker: retained messages delivered but not retained (over the count or size bound).',
       registers: [registry],
     }),
+    graphqlRefused: new Counter({
+      name: 'ota_graphql_refused_total',
+      help: 'GraphQL requests, WebSockets and operations refused, by transport (http, websocket) and reason (unauthenticated, not_local, origin, role, subscription_budget).',
+      labelNames: ['transport', 'reason'] as const,
+      registers: [registry],
+    }),
     recorderBatchSize: new Histogram({
       name: 'ota_recorder_batch_size',
       help: 'Units of work committed together (group commit).',
