@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { type ApiToken, normaliseOrigin, parseApiTokens } from './server/auth';
 import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './mqtt/broker-limits';
+import { defaultClientId } from './mqtt/client-id';
 import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
 import { maskSecrets } from './server/log-redaction';
 
@@ -51,7 +53,8 @@ const EnvSchema = z.object({
   MQTT_URL: mqttUrl,
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   MQTT_PORT: port(1883),
-  MQTT_CLIENT_ID: z.string().min(1).max(64).default('ota-gateway'),
+  // Unset: `ota-gateway-<hostname>-<port>` (see defaultClientId).
+  MQTT_CLIENT_ID: optionalString.refine((v) => v === undefined || v.length <= 64, { message: 'must be at most 64 characters' }),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   // Set but empty: no shared subscription (one instance on an external broker, persistent session).
@@ -61,6 +64,13 @@ const EnvSchema = z.object({
     .default('ota-gateway')
     .transform((v) => (v === '' ? null : v)),
   MQTT_CLEAN_SESSION: bool(false),
+  // MQTT 5 (MQTT_URL): how long the broker keeps a session whose connection ended without a clean stop.
+  MQTT_SESSION_EXPIRY_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number')
+    .min(0, 'must be 0..86400')
+    .max(86400, 'must be 0..86400')
+    .default(60),
   REDIS_URL: redisUrl,
   // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
   REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
@@ -146,6 +156,8 @@ export interface Config {
   readonly mqttPassword: string | undefined;
   /** Start each MQTT connection with a clean session (see MqttConnection for the trade-off). */
   readonly mqttCleanSession: boolean;
+  /** MQTT 5 (external broker): seconds the broker keeps the session of a connection that ended without a clean stop. */
+  readonly mqttSessionExpirySeconds: number;
   /** With `mqttUrl`: the shared-subscription group; null when sharing is off. */
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
@@ -245,11 +257,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttUrl: e.MQTT_URL,
     mqttHost: e.MQTT_HOST,
     mqttPort: e.MQTT_PORT,
-    mqttClientId: e.MQTT_CLIENT_ID,
+    mqttClientId: e.MQTT_CLIENT_ID ?? defaultClientId(hostname(), e.PORT),
     mqttUsername: e.MQTT_USERNAME,
     mqttPassword: e.MQTT_PASSWORD,
     mqttSharedGroup: e.MQTT_SHARED_GROUP,
     mqttCleanSession: e.MQTT_CLEAN_SESSION,
+    mqttSessionExpirySeconds: e.MQTT_SESSION_EXPIRY_SECONDS,
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,

@@ -17,6 +17,7 @@ import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
 import { CredentialStore } from './mqtt/credentials';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
+import { MqttSessionRegistry } from './mqtt/session-registry';
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
@@ -176,9 +177,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         config.mqttPort,
         {
           filters: DJI_SUBSCRIPTIONS,
-          onMessage: async (topic, payload) => {
+          onMessage: async (topic, payload, delivery) => {
             await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-            return onDjiMessage(topic, payload);
+            return onDjiMessage(topic, payload, delivery);
           },
         },
         {
@@ -205,10 +206,56 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       : config.mqttSharedGroup
         ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
         : [...DJI_SUBSCRIPTIONS];
+    // PostgreSQL with a shared group: instances that die are found and their sessions drained by the others.
+    if (config.mqttUrl && config.mqttSharedGroup !== null && config.database.engine === 'postgres') {
+      const registry = new MqttSessionRegistry(config.database.url, {
+        broker: mqttUrl.replace(/\/\/[^@/]*@/, '//'),
+        clientId: config.mqttClientId,
+        group: config.mqttSharedGroup,
+        logger: logger.child({ component: 'mqtt-sessions' }),
+        // Its lock went with a broken database connection and another instance drains the session: pause, then consume again.
+        onReclaimed: () => connection.resume(),
+        onTakenOver: () => connection.pause(),
+        adopt: async (clientId) => {
+          const orphan = new MqttConnection({
+            url: mqttUrl,
+            clientId,
+            protocolVersion: 5,
+            sessionExpirySeconds: config.mqttSessionExpirySeconds,
+            endSessionOnClose: true,
+            username: config.mqttUsername,
+            password: config.mqttPassword,
+            subscriptions,
+            subscribeOnConnect: false,
+            logger: logger.child({ component: 'mqtt', adopted: clientId }),
+            onMessage: onDjiMessage,
+            admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
+          });
+          const connected = await orphan.waitConnected(10_000).then(
+            () => true,
+            () => false,
+          );
+          const ended = await orphan.close();
+          // Not drained (its owner came back and took the session, or the broker went away): listed still, tried again.
+          if (!connected || !ended) throw new Error(`the session of ${clientId} was not drained`);
+        },
+      });
+      // Listed (and locked) before connecting; removed only once the connection has closed (stops run in reverse).
+      await registry.start();
+      stops.push(() => registry.stop());
+    }
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
       persistentSession: !config.mqttCleanSession,
+      // MQTT 5 with an external broker: a session that ends when its instance stops, or expires after
+      // a crash, so an instance gone for good holds no share of the group's traffic. The embedded aedes speaks 3.1.1.
+      protocolVersion: config.mqttUrl ? 5 : 4,
+      sessionExpirySeconds: config.mqttSessionExpirySeconds,
+      // A clean stop hands the instance's share to the group's other members and ends its session; with no
+      // group, or on SQLite (one instance by construction), there is no other member: the session is kept
+      // for MQTT_SESSION_EXPIRY_SECONDS, and a restart gets what came meanwhile.
+      endSessionOnClose: config.mqttUrl !== undefined && config.mqttSharedGroup !== null && config.database.engine === 'postgres',
       // The embedded broker reserves the gateway's client id for its own client, which logs in with a per-process secret.
       username: broker ? broker.gatewayCredentials.username : config.mqttUsername,
       password: broker ? broker.gatewayCredentials.password : config.mqttPassword,

@@ -33,6 +33,8 @@ export interface MqttIngestResult {
     readonly subscriberErrors: number;
   };
   readonly baseline: IngestRun;
+  /** The same through an aedes broker that acknowledges each message only once committed into SQLite. */
+  readonly durableBaseline: IngestRun;
 }
 
 /**
@@ -44,13 +46,15 @@ export interface MqttIngestResult {
 export async function mqttIngest(ctx: ScenarioContext): Promise<MqttIngestResult> {
   const { messages, publishers, window } = ctx.options;
   ctx.log(`mqtt ingest: baseline (bare aedes → MQTT.js subscriber), ${messages} messages`);
-  const baseline = await baselineRun(ctx);
+  const baseline = await baselineRun(ctx, 'aedes-broker.js');
+  ctx.log(`mqtt ingest: durable baseline (aedes, PUBACK after a group commit into SQLite), ${messages} messages`);
+  const durableBaseline = await baselineRun(ctx, 'aedes-durable.js');
   ctx.log(`mqtt ingest: gateway, ${messages} messages`);
   const gateway = await gatewayRun(ctx);
-  return { messages, publishers, gateway, baseline };
+  return { messages, publishers, gateway, baseline, durableBaseline };
 
-  async function baselineRun(ctx: ScenarioContext): Promise<IngestRun> {
-    const { child, port } = await spawnBaseline('aedes baseline', 'aedes-broker.js');
+  async function baselineRun(ctx: ScenarioContext, script: string): Promise<IngestRun> {
+    const { child, port } = await spawnBaseline(`aedes baseline (${script})`, script);
     const url = `mqtt://127.0.0.1:${port}`;
     const clients = [];
     try {

@@ -266,10 +266,14 @@ export type UpgradeSubTask = {
   firmwareUpgradeType?: Maybe<FirmwareUpgradeType>;
   id: Scalars['ID']['output'];
   md5?: Maybe<Scalars['String']['output']>;
+  /** Percent of the current step, as reported. */
   percent?: Maybe<Scalars['Int']['output']>;
+  /** The device's overall progress 0..100 across its phases (DJI: download 0–50, install 50–100); it never goes back. */
+  progress?: Maybe<Scalars['Int']['output']>;
   sourceVersion?: Maybe<Scalars['String']['output']>;
   status: UpgradeStatus;
   statusDesc?: Maybe<Scalars['String']['output']>;
+  /** The phase the device is in, as its vendor names it (DJI: download_firmware, upgrade_firmware). */
   step?: Maybe<Scalars['String']['output']>;
   subStatus?: Maybe<Scalars['String']['output']>;
   targetVersion?: Maybe<Scalars['String']['output']>;
@@ -314,7 +318,7 @@ export type UpgradeTask = {
   gatewaySn?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   kind: UpgradeKind;
-  /** Mean percent of the sub-tasks; a succeeded one counts 100. */
+  /** Mean of the sub-tasks' overall progress (a succeeded one counts 100); it does not go back while the devices run. */
   progress?: Maybe<Scalars['Int']['output']>;
   source: UpgradeSource;
   /** Derived from the sub-tasks. */

@@ -245,7 +245,7 @@ export async function startEmbeddedBroker(
         }
       }
       if (!ingest || !ingests(packet.topic)) return callback(null);
-      const handled = ingest.onMessage(packet.topic, payload);
+      const handled = ingest.onMessage(packet.topic, payload, { redelivered: packet.dup === true });
       inFlight.add(handled);
       handled.then(
         () => callback(null),

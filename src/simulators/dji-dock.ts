@@ -69,6 +69,12 @@ export interface DockOptions {
   readonly password?: string;
   /** Where lines go. @default consoleOutput */
   readonly output?: SimulatorOutput;
+  /**
+   * The dock's own clock for message timestamps, given how many messages it
+   * has stamped before (a clock that jumps to 1970 or a year ahead after a
+   * reboot, or runs backwards). @default the host's, strictly increasing
+   */
+  readonly clock?: (stamped: number) => number;
 }
 
 /** How one upgrade (one `bid`) ended. */
@@ -292,8 +298,10 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   let resolveDone: (summary: DockSummary) => void = () => undefined;
   const done = new Promise<DockSummary>((resolve) => (resolveDone = resolve));
 
-  /** ms since the epoch, strictly increasing: the gateway orders a bid's events by timestamp. */
-  const timestamp = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
+  let stamped = 0;
+  /** ms since the epoch: strictly increasing, unless the dock's own `clock` says otherwise. */
+  const timestamp = () =>
+    options.clock ? options.clock(stamped++) : (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
 
   const publish = async (topic: string, body: Json): Promise<void> => {
     await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });

@@ -141,6 +141,8 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         createdBy: request.createdBy ?? null,
         createdAt: now,
         updatedAt: now,
+        // Its tally: every sub-task below starts PENDING.
+        pendingCount: devices.length,
       });
       await tx.insert(UpgradeTask, task);
       for (const device of devices) {

@@ -12,6 +12,7 @@ export { ProgressEvent } from './progress-event.entity';
 export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
+export { STATUS_COUNT_PROPERTY, storeTally, tallyOfTask } from './upgrade-task.entity';
 export { HuaweiToken } from './huawei-token.entity';
 
 /** Every entity, for the data source. */
