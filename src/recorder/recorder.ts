@@ -292,7 +292,8 @@ export class Recorder {
           occurredAt: observation.occurredAt,
           receivedAt,
           redelivered: observation.redelivered === true,
-          origin: own ? 'gateway' : 'device',
+          // A poll (quiet) reports what the platform knows of the device: the device's news, not the gateway's conclusion.
+          origin: own && !observation.quiet ? 'gateway' : 'device',
         };
         decision = decideTransition(subTask, report);
         // A poll (quiet) that brings nothing new writes nothing, not even "observed".

@@ -194,6 +194,8 @@ export class HuaweiUpgradeStarter {
             createdBy,
             createdAt: now,
             updatedAt: now,
+            // Its tally: every sub-task below starts PENDING.
+            pendingCount: checked.deviceIds.length,
           });
           await tx.insert(UpgradeTask, task);
         } else if (task.createdBy === null && createdBy !== null) {
@@ -203,7 +205,8 @@ export class HuaweiUpgradeStarter {
         }
         const known = new Set((await tx.find(UpgradeSubTask, { where: { taskId: task.id }, select: { deviceId: true } })).map((s) => s.deviceId));
         const fresh = checked.deviceIds.filter((d) => !known.has(d)).map((deviceId) => newSubTask(task.id, deviceId, now));
-        await writeRows(tx, UpgradeSubTask, fresh);
+        // On a new task, written at once (its tally counts them); on one a push created, the recorder adds them below.
+        if (known.size === 0) await writeRows(tx, UpgradeSubTask, fresh);
         const observation = (target: UpgradeObservation['target']): UpgradeObservation => ({
           type: 'upgrade',
           source: UpgradeSource.HUAWEI,
