@@ -8,7 +8,8 @@ import type { Clock } from '../../../recorder/clock';
 import type { UpgradeProgressMessage } from '../../../recorder/event-bus';
 import type { Recorder } from '../../../recorder/recorder';
 import type { WriteQueue } from '../../../recorder/write-queue';
-import { UpgradeSubTask, UpgradeTask } from '../../../store/entities';
+import { writeRows } from '../../../store/bulk-write';
+import { newSubTask, UpgradeSubTask, UpgradeTask } from '../../../store/entities';
 import { NorthboundError, type HuaweiNorthboundClient } from './client';
 import {
   CreateOperationAnswerSchema,
@@ -169,10 +170,9 @@ export class HuaweiUpgradeStarter {
   }
 
   /**
-   * Stores the task the platform created: the task, then one PENDING
-   * observation of the gateway's own per device, through which the recorder
-   * creates its sub-task (and counts it in the task's tally) with its first
-   * history entry, published to subscribers. Pushes
+   * Stores the task the platform created: the task and its sub-tasks in one
+   * multi-row write, then one PENDING observation of the gateway's own for all
+   * of them (their first history entry, published to subscribers). Pushes
    * racing ahead of this unit created the task already: then it only adds the
    * devices still missing.
    */
@@ -194,6 +194,8 @@ export class HuaweiUpgradeStarter {
             createdBy,
             createdAt: now,
             updatedAt: now,
+            // Its tally: every sub-task below starts PENDING.
+            pendingCount: checked.deviceIds.length,
           });
           await tx.insert(UpgradeTask, task);
         } else if (task.createdBy === null && createdBy !== null) {
@@ -202,22 +204,27 @@ export class HuaweiUpgradeStarter {
           await tx.update(UpgradeTask, { id: task.id }, { createdBy });
         }
         const known = new Set((await tx.find(UpgradeSubTask, { where: { taskId: task.id }, select: { deviceId: true } })).map((s) => s.deviceId));
-        const observation = (deviceId: string): UpgradeObservation => ({
+        const fresh = checked.deviceIds.filter((d) => !known.has(d)).map((deviceId) => newSubTask(task.id, deviceId, now));
+        // On a new task, written at once (its tally counts them); on one a push created, the recorder adds them below.
+        if (known.size === 0) await writeRows(tx, UpgradeSubTask, fresh);
+        const observation = (target: UpgradeObservation['target']): UpgradeObservation => ({
           type: 'upgrade',
           source: UpgradeSource.HUAWEI,
           kind: checked.kind,
           task: { externalId: operationId, appId: this.deps.appId },
-          target: { kind: 'device', deviceId },
+          target,
           status: UpgradeStatus.PENDING,
           occurredAt: null,
           statusDesc: `upgrade task ${operationId} created on the Huawei platform (file ${checked.fileId})`,
         });
-        // The recorder creates each sub-task, so the task's tally counts it; devices a push reached
-        // first (it got here before this unit) keep their state.
         const messages: UpgradeProgressMessage[] = [];
-        for (const deviceId of checked.deviceIds) {
-          if (known.has(deviceId)) continue;
-          messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation(deviceId), now)));
+        if (known.size === 0) {
+          messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation({ kind: 'allDevices', fallbackDeviceId: checked.deviceIds[0] }), now)));
+        } else {
+          // A push got here first: the devices it reached keep their state; the others get their entry.
+          for (const subTask of fresh) {
+            messages.push(...(await this.deps.recorder.applyOwnObservationIn(tx, observation({ kind: 'device', deviceId: subTask.deviceId }), now)));
+          }
         }
         return { result: { task, messages }, afterCommit: () => this.deps.recorder.publishProgress(messages) };
       },
