@@ -1,13 +1,15 @@
 import type { PubSub } from '@graphql-yoga/subscription';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
-import type { ShadowEvent, UpgradeTask } from '../store/entities';
+import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
 import { createLoaders, type Loaders } from './loaders';
+import type { RolloutApi } from '../rollouts/api';
 
 /** The pub/sub topics and their payloads. */
 export type GatewayPubSub = PubSub<{
   UPGRADE_PROGRESS: [UpgradeProgressMessage];
   SHADOW_STATUS: [ShadowEvent];
+  ROLLOUT_CHANGED: [Rollout];
 }>;
 
 /** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
@@ -43,6 +45,8 @@ export interface GraphQLServices {
   readonly listen: TopicListener;
   /** Null until a DJI command sender is wired in. */
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
+  /** Firmware packages and rollouts (src/rollouts); absent where not wired. */
+  readonly rollouts?: RolloutApi | null;
 }
 
 /** The context of one operation (HTTP request or WebSocket subscription). */

@@ -15,6 +15,8 @@ export interface UpgradeProgressMessage {
 export const TOPICS = {
   UPGRADE_PROGRESS: 'UPGRADE_PROGRESS',
   SHADOW_STATUS: 'SHADOW_STATUS',
+  /** A rollout's status or counts changed (src/rollouts); the payload is the rollout row. */
+  ROLLOUT_CHANGED: 'ROLLOUT_CHANGED',
 } as const;
 
 /**

@@ -40,6 +40,13 @@ interface OtaCreatePayload {
   readonly devices: OtaCreateDevice[];
 }
 
+/** An upgrade written by {@link DjiCommandSender.startIn}; `afterCommit` publishes its ota_create. */
+export interface StartedUpgrade {
+  readonly task: UpgradeTask;
+  readonly subTasks: readonly UpgradeSubTask[];
+  readonly afterCommit: () => void;
+}
+
 /** One send claimed inside a writer unit, published after its commit. */
 interface ClaimedSend {
   readonly gatewaySn: string;
@@ -121,6 +128,24 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
   async start(request: FirmwareUpgradeRequest): Promise<UpgradeTask> {
     const checked = validateFirmwareUpgradeInput(request);
     if (!checked.ok) throw badUserInput('Invalid firmware upgrade', checked.errors);
+    return this.deps.queue.submit(async (tx) => {
+      const started = await this.startIn(tx, request);
+      return { result: started.task, afterCommit: started.afterCommit };
+    });
+  }
+
+  /**
+   * What {@link start} does, inside a writer unit the caller runs: validates,
+   * writes the task (PENDING), its sub-tasks and the command in `tx`, and
+   * returns them with the hook that publishes `ota_create`, which the caller
+   * must run only after that unit committed. Lets a caller (the rollout engine)
+   * commit its own rows together with the command, so "sent" and "claimed"
+   * commit as one.
+   * @throws GraphQLError BAD_USER_INPUT naming each bad field.
+   */
+  async startIn(tx: EntityManager, request: FirmwareUpgradeRequest): Promise<StartedUpgrade> {
+    const checked = validateFirmwareUpgradeInput(request);
+    if (!checked.ok) throw badUserInput('Invalid firmware upgrade', checked.errors);
     const { gatewaySn, devices } = checked.value;
     const now = this.deps.clock.now();
     const bid = randomUUID();
@@ -128,44 +153,45 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
     // Disconnected: store it unsent and due now; the scan sends it once connected.
     const send = this.connected() ? this.sendOf(randomUUID(), gatewaySn, bid, 1, payload, now) : null;
 
-    return this.deps.queue.submit(async (tx) => {
-      const task = tx.create(UpgradeTask, {
-        id: randomUUID(),
-        source: UpgradeSource.DJI,
-        kind: UpgradeKind.FIRMWARE,
-        externalId: bid,
-        appId: null,
-        gatewaySn,
-        status: UpgradeStatus.PENDING,
-        progress: null,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await tx.insert(UpgradeTask, task);
-      for (const device of devices) {
-        const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
-        await tx.insert(UpgradeSubTask, newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }));
-      }
-      const command: OutboundCommand = {
-        id: randomUUID(),
-        taskId: task.id,
-        gatewaySn,
-        method: OTA_CREATE_METHOD,
-        bid,
-        tid: send?.tid ?? null,
-        tids: send ? [send.tid] : [],
-        payload: payload as unknown as Record<string, unknown>,
-        attempts: send ? 1 : 0,
-        maxAttempts: this.deps.sendAttempts,
-        status: OutboundCommandStatus.PENDING,
-        nextAttemptAt: send ? this.replyDeadline(now) : now,
-        createdAt: now,
-        updatedAt: now,
-      };
-      // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
-      await tx.insert(OutboundCommand, command as never);
-      return { result: task, afterCommit: () => send && this.publish(send) };
+    const task = tx.create(UpgradeTask, {
+      id: randomUUID(),
+      source: UpgradeSource.DJI,
+      kind: UpgradeKind.FIRMWARE,
+      externalId: bid,
+      appId: null,
+      gatewaySn,
+      status: UpgradeStatus.PENDING,
+      progress: null,
+      createdAt: now,
+      updatedAt: now,
     });
+    await tx.insert(UpgradeTask, task);
+    const subTasks: UpgradeSubTask[] = [];
+    for (const device of devices) {
+      const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
+      const subTask = newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType });
+      await tx.insert(UpgradeSubTask, subTask);
+      subTasks.push(subTask);
+    }
+    const command: OutboundCommand = {
+      id: randomUUID(),
+      taskId: task.id,
+      gatewaySn,
+      method: OTA_CREATE_METHOD,
+      bid,
+      tid: send?.tid ?? null,
+      tids: send ? [send.tid] : [],
+      payload: payload as unknown as Record<string, unknown>,
+      attempts: send ? 1 : 0,
+      maxAttempts: this.deps.sendAttempts,
+      status: OutboundCommandStatus.PENDING,
+      nextAttemptAt: send ? this.replyDeadline(now) : now,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
+    await tx.insert(OutboundCommand, command as never);
+    return { task, subTasks, afterCommit: () => void (send && this.publish(send)) };
   }
 
   /**

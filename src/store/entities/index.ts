@@ -4,6 +4,10 @@ import { ProgressEvent } from './progress-event.entity';
 import { ShadowEvent } from './shadow-event.entity';
 import { UpgradeSubTask } from './upgrade-sub-task.entity';
 import { UpgradeTask } from './upgrade-task.entity';
+import { FirmwarePackage } from './firmware-package.entity';
+import { Rollout } from './rollout.entity';
+import { RolloutTarget } from './rollout-target.entity';
+import { RolloutPackage } from './rollout-package.entity';
 
 export { InboundMessage, InboundOutcome } from './inbound-message.entity';
 export { OutboundCommand, OutboundCommandStatus } from './outbound-command.entity';
@@ -11,6 +15,10 @@ export { ProgressEvent } from './progress-event.entity';
 export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
+export { FirmwarePackage } from './firmware-package.entity';
+export { Rollout } from './rollout.entity';
+export { RolloutTarget } from './rollout-target.entity';
+export { RolloutPackage } from './rollout-package.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, FirmwarePackage, Rollout, RolloutPackage, RolloutTarget];
