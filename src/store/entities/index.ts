@@ -4,6 +4,7 @@ import { ProgressEvent } from './progress-event.entity';
 import { ShadowEvent } from './shadow-event.entity';
 import { UpgradeSubTask } from './upgrade-sub-task.entity';
 import { UpgradeTask } from './upgrade-task.entity';
+import { Device } from '../../inventory/device.entity';
 import { FirmwarePackage } from './firmware-package.entity';
 import { Rollout } from './rollout.entity';
 import { RolloutTarget } from './rollout-target.entity';
@@ -21,4 +22,4 @@ export { RolloutTarget } from './rollout-target.entity';
 export { RolloutPackage } from './rollout-package.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, FirmwarePackage, Rollout, RolloutPackage, RolloutTarget];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, Device, FirmwarePackage, Rollout, RolloutPackage, RolloutTarget];
