@@ -75,6 +75,8 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  ROLLOUT_TICK_MS: positiveInt(1000),
+  ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
 });
 
 /** Every environment variable the gateway reads. */
@@ -109,6 +111,10 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** How often the rollout engine looks at every active rollout without being woken. */
+  readonly rolloutTickMs: number;
+  /** How long a rollout target waits before it is sent again (after a busy answer or a spent attempt). */
+  readonly rolloutRetryDelayMs: number;
 }
 
 /**
@@ -162,5 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    rolloutTickMs: e.ROLLOUT_TICK_MS,
+    rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
   };
 }

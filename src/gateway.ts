@@ -24,6 +24,7 @@ import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server
 import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
+import { startRollouts } from './rollouts';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
 const MQTT_BACKLOG_LIMIT = 2048;
@@ -185,7 +186,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     commands.run();
     stops.push(() => commands.stop());
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades };
+    const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, pubSub, clock, logger });
+    stops.push(() => rollouts.stop());
+    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, rollouts: rollouts.api };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,

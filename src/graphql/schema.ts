@@ -7,9 +7,11 @@ import { ShadowResolver } from './resolvers/shadow.resolver';
 import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+import { FirmwarePackageResolver } from './resolvers/firmware-package.resolver';
+import { RolloutResolver, RolloutTargetResolver } from './resolvers/rollout.resolver';
 
 /** Every resolver of the API. */
-export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver] as const;
+export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver, FirmwarePackageResolver, RolloutResolver, RolloutTargetResolver] as const;
 
 /**
  * Builds the executable schema. Input validation happens in the services

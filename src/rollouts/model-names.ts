@@ -1,7 +1,6 @@
-/**
- * The product name of a model key, where known. The inventory owns DJI's
- * product table; until it is wired in here, no name is known.
- */
-export function modelNameOf(_model: string): string | null {
-  return null;
+import { djiProductName } from '../inventory/models';
+
+/** The product name of a model key, where DJI's product table names it (the inventory's table). */
+export function modelNameOf(model: string): string | null {
+  return djiProductName(model);
 }

@@ -37,6 +37,9 @@ export const FAILURE_RESULT = 312022;
 /** What a real dock answers to an `ota_create` while it is still busy with another upgrade (protocols.md §2.3). */
 export const BUSY_RESULT = 312014;
 
+/** What a dock answers to an `ota_create` while busy with something else (`busyRate`). */
+export const DOCK_BUSY_RESULT = 312015;
+
 /** Percent points between two progress reports. */
 const PERCENT_STEP = 10;
 
@@ -49,6 +52,12 @@ export interface DockOptions {
   readonly failAt?: number;
   /** Refuses every `ota_create` with this `result` code (non-zero) instead of upgrading. */
   readonly reject?: number;
+  /** Share (0..1) of upgrades refused with {@link DOCK_BUSY_RESULT} (312015 dock busy), decided once per bid. */
+  readonly busyRate?: number;
+  /** Share (0..1) of accepted upgrades that fail at 50 % with {@link FAILURE_RESULT}. */
+  readonly failRate?: number;
+  /** Random numbers in [0, 1) for `busyRate` and `failRate`. @default Math.random */
+  readonly random?: () => number;
   /** Divides the time between reports: 2 is twice as fast. @default 1 */
   readonly speed?: number;
   /** Time between reports at speed 1. @default DEFAULT_INTERVAL_MS */
@@ -142,6 +151,9 @@ export function checkDockOptions(options: DockOptions): void {
   if (options.reject !== undefined && !(Number.isSafeInteger(options.reject) && options.reject !== 0)) {
     throw new RangeError(`reject must be a non-zero whole result code such as 312015 (got ${options.reject})`);
   }
+  for (const [name, rate] of [['busy-rate', options.busyRate], ['fail-rate', options.failRate]] as const) {
+    if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be a share from 0 to 1 (got ${rate})`);
+  }
   if (options.reject !== undefined && options.failAt !== undefined) {
     throw new RangeError('reject and --fail-at exclude each other: a refused upgrade never starts');
   }
@@ -230,6 +242,10 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   const interval = (options.intervalMs ?? DEFAULT_INTERVAL_MS) / (options.speed ?? 1);
   const replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   const plan = progressPlan(options.failAt);
+  const failingPlan = progressPlan(50);
+  const random = options.random ?? Math.random;
+  /** Bids refused as busy (`busyRate`): a resend is refused again. */
+  const busyBids = new Set<string>();
 
   let client: MqttClient;
   try {
@@ -300,8 +316,9 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     const replies: Promise<boolean>[] = [];
     let last: ProgressReport | undefined;
     let outcome: UpgradeOutcome = 'interrupted';
+    const reports = options.failRate && random() < options.failRate ? failingPlan : plan;
     try {
-      for (const report of plan) {
+      for (const report of reports) {
         await sleep(interval, stop.signal);
         if (stop.signal.aborted) break;
         const tid = randomUUID();
@@ -358,7 +375,8 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
 
     // Decided before the first await: the next message may be handled while this reply is on its way.
     const resend = accepted.has(bid);
-    const result = options.reject ?? (running !== null && running !== bid ? BUSY_RESULT : 0);
+    if (!resend && !busyBids.has(bid) && running === null && options.busyRate && random() < options.busyRate) busyBids.add(bid);
+    const result = options.reject ?? (busyBids.has(bid) ? DOCK_BUSY_RESULT : running !== null && running !== bid ? BUSY_RESULT : 0);
     if (result === 0 && !resend) {
       accepted.add(bid);
       running = bid;
@@ -380,7 +398,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     );
     if (result !== 0) {
       // Refused on purpose (--reject): that upgrade is over (once per bid). Busy: the running one goes on.
-      if (options.reject !== undefined && !refused.has(bid)) {
+      if ((options.reject !== undefined || busyBids.has(bid)) && !refused.has(bid)) {
         refused.add(bid);
         finish({ bid, devices, outcome: 'rejected', result, eventsSent: 0, repliesReceived: 0, repliesMissing: 0 });
       }
