@@ -60,7 +60,8 @@ export async function watchFleet(url: string, cap: number) {
   await client.subscribeAsync(['thing/product/+/services', 'thing/product/+/services_reply', 'thing/product/+/events'], { qos: 1 });
   const inFlight = new Map<string, number>();
   const seen = new Set<string>();
-  const state = { now: 0, max: 0, sends: 0, busy: 0, ended: 0, violations: [] as string[], createsPerDevice: new Map<string, number>() };
+  const state = { now: 0, max: 0, sends: 0, busy: 0, ended: 0, violations: [] as string[], createsPerDevice: new Map<string, number>(), busyPerDevice: new Map<string, number>() };
+  const bidDevices = new Map<string, string[]>();
   const dockBusy = new Set<string>();
   client.on('message', (topic, payload) => {
     const json = JSON.parse(payload.toString());
@@ -73,6 +74,7 @@ export async function watchFleet(url: string, cap: number) {
       dockBusy.add(dock);
       const devices: string[] = json.data.devices.map((d: { sn: string }) => d.sn);
       for (const sn of devices) state.createsPerDevice.set(sn, (state.createsPerDevice.get(sn) ?? 0) + 1);
+      bidDevices.set(json.bid, devices);
       inFlight.set(json.bid, devices.length);
       state.now += devices.length;
       state.max = Math.max(state.max, state.now);
@@ -88,7 +90,10 @@ export async function watchFleet(url: string, cap: number) {
       state.ended++;
     };
     if (topic.endsWith('/services_reply') && json.data?.result !== 0) {
-      state.busy += json.data?.result === 312015 || json.data?.result === 312014 ? 1 : 0;
+      if ((json.data?.result === 312015 || json.data?.result === 312014) && inFlight.has(json.bid)) {
+        state.busy++;
+        for (const sn of bidDevices.get(json.bid) ?? []) state.busyPerDevice.set(sn, (state.busyPerDevice.get(sn) ?? 0) + 1);
+      }
       end();
     }
     if (topic.endsWith('/events') && json.method === 'ota_progress' && ['ok', 'failed'].includes(json.data?.output?.status)) end();
