@@ -75,6 +75,7 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  DJI_ANSWER_STATUS: bool(true),
   ROLLOUT_TICK_MS: positiveInt(1000),
   ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
 });
@@ -111,6 +112,8 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** Answer docks' `update_topo` with `status_reply` (off where another cloud application on the broker does). */
+  readonly djiAnswerStatus: boolean;
   /** How often the rollout engine looks at every active rollout without being woken. */
   readonly rolloutTickMs: number;
   /** How long a rollout target waits before it is sent again (after a busy answer or a spent attempt). */
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    djiAnswerStatus: e.DJI_ANSWER_STATUS,
     rolloutTickMs: e.ROLLOUT_TICK_MS,
     rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
   };

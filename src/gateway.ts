@@ -24,6 +24,9 @@ import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server
 import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
+import { Inventory } from './inventory/inventory';
+import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
+import { TOPICS } from './recorder/event-bus';
 import { startRollouts } from './rollouts';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
@@ -110,7 +113,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     });
     // Finish every commit in flight before the database closes.
     stops.push(() => writeQueue.whenIdle());
-    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock });
+    const inventory = new Inventory((device) => pubSub.pubSub.publish(TOPICS.DEVICE_CHANGED, device));
+    const recorder = new Recorder(writeQueue, pubSubEventBus(pubSub.pubSub), { clock, inventory });
     const pruner = new LedgerPruner({
       queue: writeQueue,
       clock,
@@ -123,9 +127,20 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
     // The handler replies through the connection it is handed to; it only publishes once messages flow.
     const publish = (topic: string, payload: string) => connection.publish(topic, payload);
-    const onDjiMessage = djiMessageHandler({ recorder, publish, metrics, clock, logger: logger.child({ component: 'dji' }) });
+    const onDjiMessage = djiMessageHandler({
+      recorder,
+      publish,
+      metrics,
+      clock,
+      logger: logger.child({ component: 'dji' }),
+      answerStatus: config.djiAnswerStatus,
+    });
     let broker: EmbeddedBroker | null = null;
     if (!config.mqttUrl) {
+      // The inventory: docks are online while connected to this broker, which starts with none.
+      await markDjiOfflineAtStart(writeQueue, clock.now());
+      const presence = new DockPresence({ queue: writeQueue, inventory, clock, logger: logger.child({ component: 'presence' }) });
+      stops.push(async () => presence.stop());
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
       broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
@@ -134,7 +149,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
           await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
           return onDjiMessage(topic, payload);
         },
-      });
+      }, { onClientPresence: presence.onClientPresence });
       const started = broker;
       stops.push(() => started.close());
       logger.info({ port: broker.port }, 'embedded MQTT broker listening');

@@ -72,8 +72,8 @@ function progress(output: unknown, extra: Record<string, unknown> = {}): Record<
 // ---------------------------------------------------------------------------
 
 describe('topics', () => {
-  it('subscribes to events and services_reply of every gateway', () => {
-    expect(DJI_SUBSCRIPTIONS).toEqual(['thing/product/+/events', 'thing/product/+/services_reply']);
+  it('subscribes to events, services_reply, status and state of every device', () => {
+    expect(DJI_SUBSCRIPTIONS).toEqual(['thing/product/+/events', 'thing/product/+/services_reply', 'sys/product/+/status', 'thing/product/+/state']);
   });
 
   it('builds the services and events_reply topics', () => {
@@ -99,9 +99,10 @@ describe('topics', () => {
   it.each([
     'thing/product/7CTDM1234567/services',
     'thing/product/7CTDM1234567/events_reply',
-    'thing/product/7CTDM1234567/state',
     'thing/product/7CTDM1234567/osd',
-    'sys/product/7CTDM1234567/status',
+    'sys/product/7CTDM1234567/status_reply',
+    'sys/product/7CTDM1234567/events',
+    'thing/product/7CTDM1234567/status',
     'thing/product//events',
     'thing/product/ /events',
     'thing/product/a/b/events',
@@ -652,8 +653,8 @@ describe('rejections', () => {
   });
 
   it('rejects a topic it did not subscribe to', () => {
-    const result = parse('thing/product/7CTDM1234567/state', progress({ status: 'ok' }, { need_reply: 1 }));
-    expect(rejectionOf(result)).toMatch(/not a DJI events or services_reply topic/);
+    const result = parse('thing/product/7CTDM1234567/osd', progress({ status: 'ok' }, { need_reply: 1 }));
+    expect(rejectionOf(result)).toMatch(/not a DJI topic the gateway subscribes to/);
     expect(result.envelope.channel).toBe('unknown_topic');
     expect(result.reply).toBeNull();
   });

@@ -1,3 +1,4 @@
+import type { InventoryObservation } from '../inventory/observations';
 import type { ShadowStatus, UpgradeKind, UpgradeSource, UpgradeStatus } from './status';
 
 /**
@@ -69,8 +70,8 @@ export interface ShadowObservation {
   readonly status: ShadowStatus;
 }
 
-/** Anything an adapter can hand to the recorder. */
-export type Observation = UpgradeObservation | ShadowObservation;
+/** Anything an adapter can hand to the recorder (the inventory's: topology and device state). */
+export type Observation = UpgradeObservation | ShadowObservation | InventoryObservation;
 
 /**
  * One inbound message as received, with what its adapter made of it. Every

@@ -2,6 +2,7 @@ import type { PubSub } from '@graphql-yoga/subscription';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
+import type { Device } from '../inventory/device.entity';
 import { createLoaders, type Loaders } from './loaders';
 import type { RolloutApi } from '../rollouts/api';
 
@@ -9,6 +10,7 @@ import type { RolloutApi } from '../rollouts/api';
 export type GatewayPubSub = PubSub<{
   UPGRADE_PROGRESS: [UpgradeProgressMessage];
   SHADOW_STATUS: [ShadowEvent];
+  DEVICE_CHANGED: [Device];
   ROLLOUT_CHANGED: [Rollout];
 }>;
 

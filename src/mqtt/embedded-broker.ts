@@ -27,6 +27,15 @@ export interface EmbeddedIngest {
   readonly onMessage: MessageHandler;
 }
 
+/** Hooks into the broker's view of its clients. */
+export interface EmbeddedBrokerHooks {
+  /**
+   * Called when a client's connection is up (`true`, after CONNACK) and when
+   * it ends (`false`), with the client id: the fleet inventory's dock presence.
+   */
+  readonly onClientPresence?: (clientId: string, online: boolean, client: object) => void;
+}
+
 /** Topics only the broker itself may publish on. */
 const SYS_PREFIX = '$SYS/';
 
@@ -45,7 +54,7 @@ const SYS_PREFIX = '$SYS/';
  * the backpressure. Other subscribers of those topics still get the messages.
  * @throws StartupError naming MQTT_PORT when the port is taken.
  */
-export async function startEmbeddedBroker(host: string, port: number, ingest?: EmbeddedIngest): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(host: string, port: number, ingest?: EmbeddedIngest, hooks: EmbeddedBrokerHooks = {}): Promise<EmbeddedBroker> {
   const inFlight = new Set<Promise<void>>();
   const ingests = ingest ? topicMatcher(ingest.filters) : () => false;
   const aedes = new Aedes({
@@ -61,6 +70,11 @@ export async function startEmbeddedBroker(host: string, port: number, ingest?: E
       ).finally(() => inFlight.delete(handled));
     },
   });
+  const presence = hooks.onClientPresence;
+  if (presence) {
+    aedes.on('client', (client) => presence(client.id, true, client));
+    aedes.on('clientDisconnect', (client) => presence(client.id, false, client));
+  }
   const server: Server = createServer((socket) => {
     // A peer that vanishes mid-packet must not take the process with it.
     socket.on('error', () => socket.destroy());

@@ -15,6 +15,7 @@ export interface UpgradeProgressMessage {
 export const TOPICS = {
   UPGRADE_PROGRESS: 'UPGRADE_PROGRESS',
   SHADOW_STATUS: 'SHADOW_STATUS',
+  DEVICE_CHANGED: 'DEVICE_CHANGED',
   /** A rollout's status or counts changed (src/rollouts); the payload is the rollout row. */
   ROLLOUT_CHANGED: 'ROLLOUT_CHANGED',
 } as const;

@@ -23,6 +23,8 @@ import {
   UpgradeSubTask,
   UpgradeTask,
 } from '../store/entities';
+import type { Inventory } from '../inventory/inventory';
+import { isInventoryObservation } from '../inventory/observations';
 import { type Clock, systemClock } from './clock';
 import type { EventBus, UpgradeProgressMessage } from './event-bus';
 import type { WriteOutcome, WriteQueue } from './write-queue';
@@ -53,6 +55,8 @@ export interface ReplyCorrelator {
 export interface RecorderOptions {
   readonly clock?: Clock;
   readonly replies?: ReplyCorrelator;
+  /** The fleet inventory, kept in the same transaction as what changes it. */
+  readonly inventory?: Inventory;
 }
 
 /**
@@ -67,6 +71,7 @@ export interface RecorderOptions {
 export class Recorder {
   private readonly clock: Clock;
   private replies: ReplyCorrelator | undefined;
+  private readonly inventory: Inventory | undefined;
   /** Envelopes submitted and not yet settled, oldest first. */
   private readonly upcoming = new Set<InboundEnvelope>();
 
@@ -77,6 +82,7 @@ export class Recorder {
   ) {
     this.clock = options.clock ?? systemClock;
     this.replies = options.replies;
+    this.inventory = options.inventory;
   }
 
   /** Installs the correlator for command replies (the DJI command sender). */
@@ -187,6 +193,7 @@ export class Recorder {
   }
 
   private async recordInTransaction(tx: EntityManager, envelope: InboundEnvelope): Promise<WriteOutcome<RecordResult>> {
+    this.inventory?.beginUnit();
     const set = WorkingSet.of(tx);
     await set.prepare(tx, envelope, this.upcoming);
     const { content } = envelope;
@@ -210,6 +217,13 @@ export class Recorder {
       const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow };
       return { result, afterCommit: () => this.bus.publishShadow(shadow) };
     }
+    if (isInventoryObservation(observation)) {
+      // Topology and device state: the inventory decides, in this transaction (src/inventory).
+      const devices = this.inventory ? await this.inventory.record(tx, observation, envelope.receivedAt) : [];
+      set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
+      const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow: null };
+      return { result, afterCommit: () => this.inventory?.publish(devices) };
+    }
     if (observation.replyToTid != null) {
       const unmatched = await this.unmatchedReply(tx, set, observation, envelope.receivedAt);
       if (unmatched !== null) {
@@ -224,10 +238,12 @@ export class Recorder {
 
   /** Pairs a result with publishing its progress messages once committed. */
   private publishing<T>(result: T, messages: readonly UpgradeProgressMessage[]): WriteOutcome<T> {
+    const devices = this.inventory?.takeChanged() ?? [];
     return {
       result,
       afterCommit: () => {
         for (const message of messages) this.bus.publishProgress(message);
+        this.inventory?.publish(devices);
       },
     };
   }
@@ -284,6 +300,8 @@ export class Recorder {
         subTask.updatedAt = receivedAt;
       }
       set.subTaskChanged(subTask);
+      // The fleet inventory: a device appears with its first observation; a success sets its version.
+      if (!sweep) await this.inventory?.upgradeObserved(tx, task, subTask, observation, decision.applied, receivedAt);
       const event = Object.assign(new ProgressEvent(), {
         subTaskId: subTask.id,
         taskId: task.id,

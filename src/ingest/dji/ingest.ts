@@ -14,6 +14,8 @@ export interface DjiIngestDependencies {
   readonly logger: Logger;
   /** Stamps the receive time and the events_reply `timestamp`. @default the system clock */
   readonly clock?: Clock;
+  /** Answer `update_topo` with `status_reply` (`DJI_ANSWER_STATUS`). @default true */
+  readonly answerStatus?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
   const clock = deps.clock ?? systemClock;
   return async (topic, payload) => {
     const receivedAt = clock.now();
-    const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime());
+    const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime(), { answerStatus: deps.answerStatus });
     const { envelope } = inbound;
     const result = await deps.recorder.record(envelope);
     deps.metrics.mqttMessages.inc({ method: envelope.channel, outcome: result.outcome.toLowerCase() });
@@ -38,7 +40,7 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
     if (inbound.reply) {
       // Even when the event moved nothing (stale, after the end, duplicate): the dock stops resending.
       deps.publish(inbound.reply.topic, inbound.reply.payload).catch((error) =>
-        deps.logger.warn({ err: error, topic: inbound.reply?.topic }, 'events_reply not sent'),
+        deps.logger.warn({ err: error, topic: inbound.reply?.topic }, 'reply not sent'),
       );
     }
   };

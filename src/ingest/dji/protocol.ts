@@ -22,13 +22,24 @@ import {
   type InboundEnvelope,
   type UpgradeObservation,
 } from '../../domain';
+import { djiModelKey } from '../../inventory/models';
+import type { DeviceStateObservation, TopologyObservation } from '../../inventory/observations';
 
 // ---------------------------------------------------------------------------
 // Limits and vocabulary
 // ---------------------------------------------------------------------------
 
-/** Topics the gateway subscribes to (QoS 1). */
-export const DJI_SUBSCRIPTIONS = ['thing/product/+/events', 'thing/product/+/services_reply'] as const;
+/**
+ * Topics the gateway subscribes to (QoS 1): upgrade events and command
+ * replies, and, for the inventory, the docks' topology (`status`) and the
+ * changed properties of docks and aircraft (`state`).
+ */
+export const DJI_SUBSCRIPTIONS = [
+  'thing/product/+/events',
+  'thing/product/+/services_reply',
+  'sys/product/+/status',
+  'thing/product/+/state',
+] as const;
 
 /** Max payload the gateway accepts. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -105,11 +116,15 @@ export function djiStatus(word: string): UpgradeStatus | null {
 // ---------------------------------------------------------------------------
 
 /** Which of the subscribed topic families a message arrived on. */
-export type DjiTopicKind = 'events' | 'services_reply';
+export type DjiTopicKind = 'events' | 'services_reply' | 'status' | 'state';
 
 /** A parsed subscribed topic. */
 export interface DjiTopic {
-  /** The gateway (dock) serial number from the topic: the authority on who sent it. */
+  /**
+   * The serial number from the topic: the authority on who sent it. The
+   * gateway (dock) for `events`, `services_reply` and `status`; for `state`,
+   * the device the properties belong to (dock or aircraft).
+   */
   readonly gatewaySn: string;
   readonly kind: DjiTopicKind;
 }
@@ -153,18 +168,20 @@ export function eventsReplyTopic(gatewaySn: string): string {
  * leading `$share/<group>/` if present (shared subscriptions, when several
  * gateway instances split the load).
  */
-export function parseTopic(topic: string): { gatewaySn: string; kind: 'events' | 'services_reply' } | null {
+export function parseTopic(topic: string): DjiTopic | null {
   if (typeof topic !== 'string') return null;
   let levels = topic.split('/');
   if (levels[0] === '$share') {
     if (levels.length < 3 || levels[1] === '') return null;
     levels = levels.slice(2);
   }
-  if (levels.length !== 4 || levels[0] !== 'thing' || levels[1] !== 'product') return null;
-  const [, , gatewaySn, kind] = levels;
-  if (kind !== 'events' && kind !== 'services_reply') return null;
+  if (levels.length !== 4 || levels[1] !== 'product') return null;
+  const [root, , gatewaySn, kind] = levels;
+  const known =
+    root === 'thing' ? kind === 'events' || kind === 'services_reply' || kind === 'state' : root === 'sys' && kind === 'status';
+  if (!known) return null;
   if (!isValidDjiSn(gatewaySn)) return null;
-  return { gatewaySn, kind };
+  return { gatewaySn, kind: kind as DjiTopicKind };
 }
 
 // ---------------------------------------------------------------------------
@@ -433,10 +450,17 @@ const lenientUtf8 = new TextDecoder('utf-8');
  * @param payload the payload bytes; decoded as UTF-8.
  * @param receivedAt when the gateway received it (copied to the envelope).
  * @param now the clock for the reply's `timestamp` (ms); defaults to `Date.now`.
+ * @param options see {@link DjiParseOptions}.
  */
-export function parseDjiMessage(topic: string, payload: Buffer, receivedAt: Date, now: () => number = Date.now): DjiInbound {
+export function parseDjiMessage(
+  topic: string,
+  payload: Buffer,
+  receivedAt: Date,
+  now: () => number = Date.now,
+  options: DjiParseOptions = {},
+): DjiInbound {
   try {
-    return parseOrReject(topic, payload, receivedAt, now);
+    return parseOrReject(topic, payload, receivedAt, now, options);
   } catch (error) {
     // Unreachable by design (the property tests hunt for it); a safety net so
     // one odd message can never take the MQTT handler down.
@@ -454,7 +478,7 @@ export function parseDjiMessage(topic: string, payload: Buffer, receivedAt: Date
   }
 }
 
-function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now: () => number): DjiInbound {
+function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now: () => number, options: DjiParseOptions): DjiInbound {
   // mqtt.js hands over Buffers; a JS caller passing a string must not break "never throws".
   const bytes: Uint8Array = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const oversized = bytes.length > MAX_PAYLOAD_BYTES;
@@ -481,7 +505,7 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
 
   const topic = parseTopic(topicName);
   if (topic === null) {
-    return reject('unknown_topic', `topic ${JSON.stringify(String(topicName).slice(0, 200))} is not a DJI events or services_reply topic`);
+    return reject('unknown_topic', `topic ${JSON.stringify(String(topicName).slice(0, 200))} is not a DJI topic the gateway subscribes to`);
   }
   if (oversized) {
     return reject(topic.kind, `payload is ${bytes.length} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`);
@@ -495,6 +519,10 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
   }
   if (!isObject(parsed)) return reject(topic.kind, `payload must be a JSON object, got ${typeName(parsed)}`);
 
+  if (topic.kind === 'status' || topic.kind === 'state') {
+    if (!validUtf8) return reject(topic.kind, 'payload is not valid UTF-8');
+    return parseInventoryMessage(topic, parsed, base, options, now);
+  }
   const top = canonicalise(parsed);
   const reply = replyFor(topic, top, now);
   const envelope = envelopeSchema.safeParse(top);
@@ -577,6 +605,191 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
       dedupeKey: null,
       content: { kind: 'unhandled', reason: `DJI ${topic.kind} method "${method}" is not handled by the gateway` },
     },
+    reply,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Inbound, for the inventory: update_topo and state
+// ---------------------------------------------------------------------------
+
+/** Options of {@link parseDjiMessage}. */
+export interface DjiParseOptions {
+  /**
+   * Answer `update_topo` with `status_reply` (`DJI_ANSWER_STATUS`). Off where
+   * another cloud application on the same external broker already answers:
+   * the dock would get two replies.
+   * @default true
+   */
+  readonly answerStatus?: boolean;
+}
+
+/** The method a dock's topology message carries on `sys/product/{gateway_sn}/status`. */
+export const UPDATE_TOPO_METHOD = 'update_topo';
+
+/** Channel of `state` messages in the ledger (they carry no `method`). */
+export const STATE_CHANNEL = 'state';
+
+/** Most sub-devices one `update_topo` may name (a dock has one aircraft; an RC gateway a few). */
+export const MAX_SUB_DEVICES = 16;
+
+/** Longest `firmware_version` accepted (DJI: text of at most 64; some slack). */
+export const MAX_FIRMWARE_VERSION_LENGTH = 128;
+
+/**
+ * The topic the gateway answers `update_topo` on:
+ * `sys/product/{gatewaySn}/status_reply`.
+ * @throws RangeError when `gatewaySn` is not a valid topic level ({@link isValidDjiSn}).
+ */
+export function statusReplyTopic(gatewaySn: string): string {
+  assertSn(gatewaySn);
+  return `sys/product/${gatewaySn}/status_reply`;
+}
+
+/**
+ * Builds the `status_reply` body DJI expects of the cloud: the same `tid`,
+ * `bid` and `method`, our time, and `data.result` 0.
+ */
+export function buildStatusReply(args: { tid: string; bid: string; method: string; timestamp: number }): string {
+  return JSON.stringify({ tid: args.tid, bid: args.bid, timestamp: args.timestamp, method: args.method, data: { result: 0 } });
+}
+
+/** A model key's parts: non-negative integers (DJI sends `domain` as a string in some versions). */
+const wireCode = z.preprocess(
+  numericString,
+  z.number({ error: expected('a non-negative integer') }).int({ error: 'must be an integer' }).min(0, 'must not be negative').max(1_000_000, 'is too large'),
+);
+
+const wireSn = z
+  .string({ error: expected('a string') })
+  .refine(isValidDjiSn, `must be a serial number of 1 to ${MAX_SN_LENGTH} characters without '/', '+', '#' or NUL`);
+
+const modelParts = { domain: wireCode, type: wireCode, sub_type: wireCode };
+
+const topologySchema = z.object({
+  data: z.object(
+    {
+      ...modelParts,
+      sub_devices: z
+        .array(z.object({ sn: wireSn, ...modelParts }, { error: expected('an object') }), { error: expected('an array') })
+        .max(MAX_SUB_DEVICES, `must hold at most ${MAX_SUB_DEVICES} devices`),
+    },
+    { error: expected('an object') },
+  ),
+});
+
+/** A 0/1 property; anything else is malformed. */
+const wireFlag = z.preprocess(numericString, z.union([z.literal(0), z.literal(1)], { error: 'must be 0 or 1' }));
+
+const stateSchema = z.object({
+  tid: wireId.optional(),
+  gateway: wireSn.optional(),
+  data: z.object(
+    {
+      firmware_version: z
+        .string({ error: expected('a string') })
+        .max(MAX_FIRMWARE_VERSION_LENGTH, `must be at most ${MAX_FIRMWARE_VERSION_LENGTH} characters`)
+        .refine(NO_NUL, 'must not contain NUL characters')
+        .optional(),
+      compatible_status: wireFlag.optional(),
+      firmware_upgrade_status: wireFlag.optional(),
+    },
+    { error: expected('an object') },
+  ),
+});
+
+/** The fields named, matched case-insensitively like the rest of the parser; everything else is dropped. */
+function pickDeep(root: JsonObject, fields: readonly string[], dataFields: readonly string[]): JsonObject {
+  const top: JsonObject = pick(root, fields);
+  top.data = pickNested(top.data, dataFields);
+  return top;
+}
+
+/**
+ * `update_topo` on `sys/product/{gateway_sn}/status` and changed properties on
+ * `thing/product/{device_sn}/state`. Only the firmware properties of a state
+ * are read (`firmware_version`, `compatible_status`,
+ * `firmware_upgrade_status`); the others it carries are ignored. A state
+ * without `tid` is recorded but never deduplicated.
+ */
+function parseInventoryMessage(
+  topic: DjiTopic,
+  parsed: JsonObject,
+  base: { source: UpgradeSource; raw: string; receivedAt: Date },
+  options: DjiParseOptions,
+  now: () => number,
+): DjiInbound {
+  const sn = topic.gatewaySn;
+  if (topic.kind === 'state') {
+    const top = pickDeep(parsed, ['tid', 'gateway', 'data'], ['firmware_version', 'compatible_status', 'firmware_upgrade_status']);
+    const rejected = (reason: string): DjiInbound => ({
+      envelope: { ...base, channel: STATE_CHANNEL, dedupeKey: null, content: { kind: 'rejected', reason } },
+      reply: null,
+    });
+    const body = stateSchema.safeParse(top);
+    if (!body.success) return rejected(describeIssues(body.error.issues));
+    const { tid, gateway, data } = body.data;
+    const observation: DeviceStateObservation = {
+      type: 'deviceState',
+      source: UpgradeSource.DJI,
+      deviceId: sn,
+      gatewaySn: gateway ?? null,
+      ...(data.firmware_version !== undefined && data.firmware_version.trim() !== '' ? { firmwareVersion: data.firmware_version } : {}),
+      ...(data.compatible_status !== undefined ? { consistencyUpgradeNeeded: data.compatible_status === 1 } : {}),
+      ...(data.firmware_upgrade_status !== undefined ? { upgrading: data.firmware_upgrade_status === 1 } : {}),
+    };
+    return {
+      envelope: {
+        ...base,
+        channel: STATE_CHANNEL,
+        dedupeKey: tid === undefined ? null : `dji:${sn}:state:${tid}`,
+        content: { kind: 'observation', observation },
+      },
+      reply: null,
+    };
+  }
+
+  const top = pick(parsed, ['tid', 'bid', 'method', 'data']);
+  const { tid, bid, method } = top;
+  const methodOk = wireMethod.safeParse(method);
+  const channel = methodOk.success ? methodOk.data : topic.kind;
+  // Answered whatever becomes of it, as events are: otherwise the dock keeps resending.
+  const reply: DjiInbound['reply'] =
+    options.answerStatus !== false && method === UPDATE_TOPO_METHOD && typeof tid === 'string' && tid !== '' && typeof bid === 'string' && bid !== ''
+      ? { topic: statusReplyTopic(sn), payload: buildStatusReply({ tid, bid, method, timestamp: clockMs(now) }) }
+      : null;
+  const reject = (reason: string): DjiInbound => ({
+    envelope: { ...base, channel, dedupeKey: null, content: { kind: 'rejected', reason } },
+    reply,
+  });
+  const envelope = envelopeSchema.safeParse(top);
+  if (!envelope.success) return reject(describeIssues(envelope.error.issues));
+  if (envelope.data.method !== UPDATE_TOPO_METHOD) {
+    return {
+      envelope: { ...base, channel, dedupeKey: null, content: { kind: 'unhandled', reason: `DJI status method "${envelope.data.method}" is not handled by the gateway` } },
+      reply,
+    };
+  }
+  const data = pickNested(top.data, ['domain', 'type', 'sub_type', 'sub_devices']);
+  if (isObject(data) && Array.isArray(data.sub_devices)) {
+    data.sub_devices = data.sub_devices.map((d) => pickNested(d, ['sn', 'domain', 'type', 'sub_type']));
+  }
+  const body = topologySchema.safeParse({ data });
+  if (!body.success) return reject(describeIssues(body.error.issues));
+  const d = body.data.data;
+  const subSns = new Set<string>();
+  for (const sub of d.sub_devices) {
+    if (sub.sn === sn || subSns.has(sub.sn)) return reject(`data.sub_devices names ${JSON.stringify(sub.sn)} twice or names the dock itself`);
+    subSns.add(sub.sn);
+  }
+  const observation: TopologyObservation = {
+    type: 'topology',
+    source: UpgradeSource.DJI,
+    gateway: { deviceId: sn, model: djiModelKey(d.domain, d.type, d.sub_type) },
+    subDevices: d.sub_devices.map((sub) => ({ deviceId: sub.sn, model: djiModelKey(sub.domain, sub.type, sub.sub_type) })),
+  };
+  return {
+    envelope: { ...base, channel, dedupeKey: `dji:${sn}:status:${envelope.data.tid}`, content: { kind: 'observation', observation } },
     reply,
   };
 }
