@@ -16,6 +16,7 @@ import type { ScenarioContext } from './scenarios/context';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
 import { query, type QueryResult } from './scenarios/query';
+import { rolloutBench, type RolloutBenchResult } from './scenarios/rollout';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /** The issue's targets. */
@@ -36,6 +37,7 @@ interface Results {
   webhook?: WebhookIngestResult;
   fanout?: FanoutResult;
   query?: QueryResult;
+  rollout?: RolloutBenchResult;
 }
 
 async function main(): Promise<number> {
@@ -91,6 +93,7 @@ async function main(): Promise<number> {
     webhook: () => repeated('webhook', () => webhookIngest(ctx)),
     fanout: () => repeated('fanout', () => fanout(ctx)),
     query: () => repeated('query', () => query(ctx)),
+    rollout: () => repeated('rollout', () => rolloutBench(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -216,6 +219,17 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(row(s, 'device history p99', 'ms', q.gateway.historyMs.p99, q.baseline.historyMs.p99));
   } else failed('4 Query', 'query');
 
+  if (r.rollout) {
+    const o = r.rollout;
+    const s = `6 Rollout (${o.docks.toLocaleString('en-US')} docks, cap ${o.maxInProgress})`;
+    rows.push(row(s, 'mean in flight while queued (pipe kept full)', 'devices', o.meanInFlight, null, { target: `close to ${o.maxInProgress}` }));
+    rows.push(row(s, 'fewest in flight while queued', 'devices', o.minInFlight, null));
+    rows.push(row(s, 'most in flight at any moment', 'devices', o.maxInFlight, null, { target: `≤ ${o.maxInProgress}`, met: o.maxInFlight <= o.maxInProgress }));
+    rows.push(row(s, 'device finished → next ota_create p50', 'ms', o.finishToNextStartMs.p50, null));
+    rows.push(row(s, 'device finished → next ota_create p99', 'ms', o.finishToNextStartMs.p99, null));
+    rows.push(row(s, `whole rollout (each upgrade ${o.upgradeMs} ms)`, 's', o.seconds, null));
+  } else failed('6 Rollout', 'rollout');
+
   const s5 = '5 Memory (RSS)';
   if (r.fanout) {
     const f = r.fanout;
@@ -304,6 +318,14 @@ function noteLines(r: Results): string[] {
       `Query: ${q.seeded.tasks} tasks, ${q.seeded.subTasks} sub-tasks on ${q.seeded.devices} devices, ${q.seeded.events} events ` +
         `(${f1(q.seeded.fileMb)} MB, seeded in ${f1(q.seeded.seconds)} s); answers ${q.gateway.dashboardBytes} / ${q.gateway.historyBytes} bytes ` +
         `(baseline ${q.baseline.dashboardBytes} / ${q.baseline.historyBytes}); ${q.requests} sequential requests each over one keep-alive connection.`,
+    );
+  }
+  if (r.rollout) {
+    const o = r.rollout;
+    const ideal = (Math.ceil(o.docks / o.maxInProgress) * o.upgradeMs) / 1000;
+    notes.push(
+      `Rollout: one MQTT client answers for all ${o.docks} docks (accepts every ota_create, reports ok after ${o.upgradeMs} ms); in flight is counted as the docks see it, ` +
+        `from each ota_create to its last report; the whole rollout took ${f1(o.seconds)} s against ${f1(ideal)} s with the pipe always full.`,
     );
   }
   return notes;

@@ -20,6 +20,12 @@ export interface BenchOptions {
   readonly tasks: number;
   /** Scenario 4: sequential requests per query. */
   readonly requests: number;
+  /** Rollout: simulated docks in the rollout. */
+  readonly docks: number;
+  /** Rollout: its maxInProgress. */
+  readonly cap: number;
+  /** Rollout: how long each simulated upgrade takes, ms. */
+  readonly upgrade: number;
   /** Runs of each scenario; every figure is the median of its runs. */
   readonly repeat: number;
   /** Scenarios to run. */
@@ -33,7 +39,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'rollout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -47,6 +53,9 @@ const DEFAULTS = {
   events: 100_000,
   tasks: 10_000,
   requests: 200,
+  docks: 1_000,
+  cap: 100,
+  upgrade: 1_000,
   repeat: 1,
 };
 
@@ -60,6 +69,9 @@ const SMOKE = {
   events: 2_000,
   tasks: 200,
   requests: 20,
+  docks: 50,
+  cap: 10,
+  upgrade: 200,
 };
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -76,6 +88,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
   --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --docks N        rollout: simulated docks in the rollout (default ${DEFAULTS.docks})
+  --cap N          rollout: its maxInProgress (default ${DEFAULTS.cap})
+  --upgrade MS     rollout: how long each simulated upgrade takes (default ${DEFAULTS.upgrade})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/
