@@ -26,7 +26,7 @@ import { addMove, countsOf, dbDate, settingsOf, updateCounts, type CountDelta } 
 
 /** Starts a DJI upgrade inside the caller's writer unit (the DJI command sender). */
 export interface UpgradeDispatcher {
-  startIn(tx: EntityManager, request: FirmwareUpgradeRequest): Promise<StartedUpgrade>;
+  startManyIn(tx: EntityManager, requests: readonly FirmwareUpgradeRequest[]): Promise<(StartedUpgrade | { error: GraphQLError })[]>;
 }
 
 /** What the rollout engine needs. */
@@ -320,50 +320,75 @@ export class RolloutEngine {
 
     const packageIds = [...new Set(plan.flatMap((g) => g.targets.map((t) => t.packageId!)))];
     const packages = new Map((await tx.find(FirmwarePackage, { where: { id: In(packageIds) } })).map((p) => [p.id, p]));
-    let sent = 0;
+    const requests: FirmwareUpgradeRequest[] = plan.map((group) => ({
+      gatewaySn: group.gatewaySn,
+      devices: group.targets.map((t) => {
+        const p = packages.get(t.packageId!)!;
+        return {
+          sn: t.deviceId,
+          productVersion: p.version,
+          fileUrl: p.fileUrl!,
+          md5: p.md5!,
+          fileSize: p.fileSize!,
+          fileName: p.fileName!,
+          firmwareUpgradeType: p.firmwareUpgradeType!,
+        };
+      }),
+    }));
+    const started = await this.deps.dispatcher.startManyIn(tx, requests);
+    const claims: { target: RolloutTarget; taskId: string; subTaskId: string }[] = [];
     let unsendable = 0;
-    for (const group of plan) {
-      const request: FirmwareUpgradeRequest = {
-        gatewaySn: group.gatewaySn,
-        devices: group.targets.map((t) => {
-          const p = packages.get(t.packageId!)!;
-          return {
-            sn: t.deviceId,
-            productVersion: p.version,
-            fileUrl: p.fileUrl!,
-            md5: p.md5!,
-            fileSize: p.fileSize!,
-            fileName: p.fileName!,
-            firmwareUpgradeType: p.firmwareUpgradeType!,
-          };
-        }),
-      };
-      let started: StartedUpgrade;
-      try {
-        started = await this.deps.dispatcher.startIn(tx, request);
-      } catch (error) {
+    for (let i = 0; i < plan.length; i++) {
+      const upgrade = started[i];
+      if ('error' in upgrade) {
         // Refused before anything was written (a serial number no topic can carry): it can never be sent.
-        if (!(error instanceof GraphQLError)) throw error;
-        for (const target of group.targets) {
-          await tx.update(RolloutTarget, { id: target.id, status: RolloutTargetStatus.QUEUED }, { status: RolloutTargetStatus.FAILED, lastError: `not sendable: ${error.message}`, updatedAt: now });
+        for (const target of plan[i].targets) {
+          await tx.update(RolloutTarget, { id: target.id, status: RolloutTargetStatus.QUEUED }, { status: RolloutTargetStatus.FAILED, lastError: `not sendable: ${upgrade.error.message}`, updatedAt: now });
         }
-        unsendable += group.targets.length;
+        unsendable += plan[i].targets.length;
         continue;
       }
-      for (const target of group.targets) {
-        const subTask = started.subTasks.find((s) => s.deviceId === target.deviceId)!;
-        const claimed = await tx.update(
-          RolloutTarget,
-          { id: target.id, status: RolloutTargetStatus.QUEUED },
-          { status: RolloutTargetStatus.IN_PROGRESS, attempts: target.attempts + 1, taskId: started.task.id, subTaskId: subTask.id, startedAt: now, updatedAt: now },
-        );
-        if (claimed.affected !== 1) throw new Error(`rollout target ${target.id} was claimed by another writer`);
-        sent++;
+      for (const target of plan[i].targets) {
+        claims.push({ target, taskId: upgrade.task.id, subTaskId: upgrade.subTasks.find((s) => s.deviceId === target.deviceId)!.id });
       }
-      watched.add(started.task.id);
-      hooks.push(started.afterCommit);
+      watched.add(upgrade.task.id);
+      hooks.push(upgrade.afterCommit);
     }
+    await claimTargets(tx, claims, now);
+    const sent = claims.length;
     return { sent, unsendable };
+  }
+}
+
+/** Claims chunk: three parameters per target. */
+const CLAIM_CHUNK = 200;
+
+/**
+ * Marks the targets IN_PROGRESS with their task and sub-task, one UPDATE per
+ * chunk, each conditional on the target still being QUEUED: a target another
+ * writer took meanwhile makes the unit fail and roll back (nothing is sent).
+ */
+async function claimTargets(tx: EntityManager, claims: readonly { target: RolloutTarget; taskId: string; subTaskId: string }[], now: Date): Promise<void> {
+  for (let i = 0; i < claims.length; i += CLAIM_CHUNK) {
+    const chunk = claims.slice(i, i + CLAIM_CHUNK);
+    const params: Record<string, unknown> = { queued: RolloutTargetStatus.QUEUED, ids: chunk.map((c) => c.target.id) };
+    const taskCase = chunk.map((c, j) => ((params[`i${j}`] = c.target.id), (params[`t${j}`] = c.taskId), `WHEN :i${j} THEN :t${j}`)).join(' ');
+    const subCase = chunk.map((c, j) => ((params[`s${j}`] = c.subTaskId), `WHEN :i${j} THEN :s${j}`)).join(' ');
+    const result = await tx
+      .createQueryBuilder()
+      .update(RolloutTarget)
+      .set({
+        status: RolloutTargetStatus.IN_PROGRESS,
+        attempts: () => 'attempts + 1',
+        taskId: () => `CASE id ${taskCase} END`,
+        subTaskId: () => `CASE id ${subCase} END`,
+        startedAt: now,
+        updatedAt: now,
+      })
+      .where('id IN (:...ids) AND status = :queued')
+      .setParameters(params)
+      .execute();
+    if (result.affected !== chunk.length) throw new Error(`${chunk.length - (result.affected ?? 0)} rollout targets were claimed by another writer`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { In, type EntityManager } from 'typeorm';
 import { UpgradeKind, UpgradeSource, UpgradeStatus, type UpgradeObservation } from '../../domain';
@@ -31,6 +32,9 @@ export interface DjiCommandSenderDependencies {
   /** How often the resend scan runs. @default replyTimeoutMs / 4, kept within 25..250 ms */
   readonly scanIntervalMs?: number;
 }
+
+/** Rows per INSERT statement of startManyIn (within SQLite's bound on parameters). */
+const INSERT_CHUNK = 100;
 
 /** Commands claimed per scan transaction; a full batch is followed at once by the next. */
 const SCAN_BATCH = 100;
@@ -144,54 +148,72 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
    * @throws GraphQLError BAD_USER_INPUT naming each bad field.
    */
   async startIn(tx: EntityManager, request: FirmwareUpgradeRequest): Promise<StartedUpgrade> {
-    const checked = validateFirmwareUpgradeInput(request);
-    if (!checked.ok) throw badUserInput('Invalid firmware upgrade', checked.errors);
-    const { gatewaySn, devices } = checked.value;
-    const now = this.deps.clock.now();
-    const bid = randomUUID();
-    const payload: OtaCreatePayload = { devices };
-    // Disconnected: store it unsent and due now; the scan sends it once connected.
-    const send = this.connected() ? this.sendOf(randomUUID(), gatewaySn, bid, 1, payload, now) : null;
+    const [started] = await this.startManyIn(tx, [request]);
+    if ('error' in started) throw started.error;
+    return started;
+  }
 
-    const task = tx.create(UpgradeTask, {
-      id: randomUUID(),
-      source: UpgradeSource.DJI,
-      kind: UpgradeKind.FIRMWARE,
-      externalId: bid,
-      appId: null,
-      gatewaySn,
-      status: UpgradeStatus.PENDING,
-      progress: null,
-      createdAt: now,
-      updatedAt: now,
+  /**
+   * {@link startIn} for many upgrades at once, written with one multi-row
+   * statement per table (the rollout engine sends up to its free slots in one
+   * unit). A request that fails validation gets its error in its place and
+   * writes nothing; the others are written.
+   */
+  async startManyIn(tx: EntityManager, requests: readonly FirmwareUpgradeRequest[]): Promise<(StartedUpgrade | { error: GraphQLError })[]> {
+    const now = this.deps.clock.now();
+    const tasks: UpgradeTask[] = [];
+    const subTaskRows: UpgradeSubTask[] = [];
+    const commands: OutboundCommand[] = [];
+    const out = requests.map((request): StartedUpgrade | { error: GraphQLError } => {
+      const checked = validateFirmwareUpgradeInput(request);
+      if (!checked.ok) return { error: badUserInput('Invalid firmware upgrade', checked.errors) };
+      const { gatewaySn, devices } = checked.value;
+      const bid = randomUUID();
+      const payload: OtaCreatePayload = { devices };
+      // Disconnected: store it unsent and due now; the scan sends it once connected.
+      const send = this.connected() ? this.sendOf(randomUUID(), gatewaySn, bid, 1, payload, now) : null;
+      const task = tx.create(UpgradeTask, {
+        id: randomUUID(),
+        source: UpgradeSource.DJI,
+        kind: UpgradeKind.FIRMWARE,
+        externalId: bid,
+        appId: null,
+        gatewaySn,
+        status: UpgradeStatus.PENDING,
+        progress: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      tasks.push(task);
+      const subTasks = devices.map(({ sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }) =>
+        newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }),
+      );
+      subTaskRows.push(...subTasks);
+      commands.push({
+        id: randomUUID(),
+        taskId: task.id,
+        gatewaySn,
+        method: OTA_CREATE_METHOD,
+        bid,
+        tid: send?.tid ?? null,
+        tids: send ? [send.tid] : [],
+        payload: payload as unknown as Record<string, unknown>,
+        attempts: send ? 1 : 0,
+        maxAttempts: this.deps.sendAttempts,
+        status: OutboundCommandStatus.PENDING,
+        nextAttemptAt: send ? this.replyDeadline(now) : now,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return { task, subTasks, afterCommit: () => void (send && this.publish(send)) };
     });
-    await tx.insert(UpgradeTask, task);
-    const subTasks: UpgradeSubTask[] = [];
-    for (const device of devices) {
-      const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
-      const subTask = newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType });
-      await tx.insert(UpgradeSubTask, subTask);
-      subTasks.push(subTask);
-    }
-    const command: OutboundCommand = {
-      id: randomUUID(),
-      taskId: task.id,
-      gatewaySn,
-      method: OTA_CREATE_METHOD,
-      bid,
-      tid: send?.tid ?? null,
-      tids: send ? [send.tid] : [],
-      payload: payload as unknown as Record<string, unknown>,
-      attempts: send ? 1 : 0,
-      maxAttempts: this.deps.sendAttempts,
-      status: OutboundCommandStatus.PENDING,
-      nextAttemptAt: send ? this.replyDeadline(now) : now,
-      createdAt: now,
-      updatedAt: now,
-    };
     // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
-    await tx.insert(OutboundCommand, command as never);
-    return { task, subTasks, afterCommit: () => void (send && this.publish(send)) };
+    for (const [entity, rows] of [[UpgradeTask, tasks], [UpgradeSubTask, subTaskRows], [OutboundCommand, commands]] as const) {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await tx.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + INSERT_CHUNK) as never).updateEntity(false).execute();
+      }
+    }
+    return out;
   }
 
   /**
