@@ -25,6 +25,7 @@ import { listenError, StartupError } from './startup-error';
 import { openDatabase, openReadDataSource } from './store/data-source';
 import { ReadStore } from './store/read-store';
 import { Inventory } from './inventory/inventory';
+import { DeviceReadStore } from './inventory/device-reads';
 import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
 import { TOPICS } from './recorder/event-bus';
 import { startRollouts } from './rollouts';
@@ -203,7 +204,14 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
     const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, pubSub, clock, logger });
     stops.push(() => rollouts.stop());
-    const services: GraphQLServices = { store, pubSub: pubSub.pubSub, listen: pubSub.listen, firmwareUpgrades, rollouts: rollouts.api };
+    const services: GraphQLServices = {
+      store,
+      pubSub: pubSub.pubSub,
+      listen: pubSub.listen,
+      firmwareUpgrades,
+      devices: new DeviceReadStore(readDataSource),
+      rollouts: rollouts.api,
+    };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({
       config,

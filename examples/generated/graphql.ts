@@ -27,6 +27,76 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: Scalars['String']['input'];
 };
 
+/** One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. */
+export type Device = {
+  __typename?: 'Device';
+  /** DJI compatible_status 1: a consistency upgrade is needed; null until reported. */
+  consistencyUpgradeNeeded?: Maybe<Scalars['Boolean']['output']>;
+  /** When the gateway first heard of it. */
+  createdAt: Scalars['DateTime']['output'];
+  /** DJI serial number or Huawei deviceId. */
+  deviceId: Scalars['String']['output'];
+  firmwareVersion?: Maybe<Scalars['String']['output']>;
+  /** The DJI dock the device hangs off (a dock names itself). */
+  gatewaySn?: Maybe<Scalars['String']['output']>;
+  /** Stable id assigned by the gateway. */
+  id: Scalars['ID']['output'];
+  /** When the gateway last heard of the device. */
+  lastSeenAt: Scalars['DateTime']['output'];
+  /** DJI model key `domain-type-sub_type`, e.g. 3-2-0. */
+  model?: Maybe<Scalars['String']['output']>;
+  /** The product name from DJI's product table, e.g. DJI Dock 2. */
+  modelName?: Maybe<Scalars['String']['output']>;
+  /** DJI: a dock while its MQTT connection is up, an aircraft per its dock topology. Null: not known. */
+  online?: Maybe<Scalars['Boolean']['output']>;
+  /** Huawei software version, kept apart from the firmware version. */
+  softwareVersion?: Maybe<Scalars['String']['output']>;
+  source: UpgradeSource;
+  /** The devices behind a dock (its aircraft), online or not; empty for others. */
+  subDevices: Array<Device>;
+  updatedAt: Scalars['DateTime']['output'];
+  /** The upgrades of this device, newest first. */
+  upgrades: UpgradeSubTaskConnection;
+  /** An upgrade is under way (DJI firmware_upgrade_status, or an upgrade the gateway follows). */
+  upgrading: Scalars['Boolean']['output'];
+};
+
+
+/** One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. */
+export type DeviceUpgradesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type DeviceConnection = {
+  __typename?: 'DeviceConnection';
+  edges: Array<DeviceEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type DeviceEdge = {
+  __typename?: 'DeviceEdge';
+  cursor: Scalars['String']['output'];
+  node: Device;
+};
+
+/** Device filters, combined with AND. */
+export type DeviceFilter = {
+  consistencyUpgradeNeeded?: InputMaybe<Scalars['Boolean']['input']>;
+  deviceIdPrefix?: InputMaybe<Scalars['String']['input']>;
+  firmwareVersion?: InputMaybe<Scalars['String']['input']>;
+  /** Devices not known to run this version (unknown versions included). */
+  firmwareVersionNot?: InputMaybe<Scalars['String']['input']>;
+  /** The dock and the devices behind it. */
+  gatewaySn?: InputMaybe<Scalars['String']['input']>;
+  /** A model key, e.g. 0-91-0. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  online?: InputMaybe<Scalars['Boolean']['input']>;
+  source?: InputMaybe<UpgradeSource>;
+  upgrading?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 export type FirmwareUpgradeDeviceInput = {
   fileName: Scalars['String']['input'];
   fileSize: Scalars['SafeInt']['input'];
@@ -45,6 +115,16 @@ export type FirmwareUpgradeType =
   | 'CONSISTENT'
   | 'PSDK'
   | 'REGULAR';
+
+/** How many devices of one model run one firmware version. */
+export type FirmwareVersionCount = {
+  __typename?: 'FirmwareVersionCount';
+  count: Scalars['Int']['output'];
+  /** Null: devices whose version is not known yet. */
+  firmwareVersion?: Maybe<Scalars['String']['output']>;
+  model?: Maybe<Scalars['String']['output']>;
+  modelName?: Maybe<Scalars['String']['output']>;
+};
 
 export type Mutation = {
   __typename?: 'Mutation';
@@ -84,6 +164,12 @@ export type ProgressEvent = {
 
 export type Query = {
   __typename?: 'Query';
+  /** One device; null when there is none. */
+  device?: Maybe<Device>;
+  /** Devices of the fleet, in a stable order (source, then device id). */
+  devices: DeviceConnection;
+  /** How many devices run each firmware version, per model: one entry per (model, version) in the fleet. */
+  firmwareVersions: Array<FirmwareVersionCount>;
   /** Shadow delivery events, newest first. */
   shadowEvents: ShadowEventConnection;
   /** Sub-tasks (one device each), newest first. */
@@ -92,6 +178,25 @@ export type Query = {
   upgradeTask?: Maybe<UpgradeTask>;
   /** Upgrade tasks, newest first. */
   upgradeTasks: UpgradeTaskConnection;
+};
+
+
+export type QueryDeviceArgs = {
+  deviceId: Scalars['String']['input'];
+  source?: InputMaybe<UpgradeSource>;
+};
+
+
+export type QueryDevicesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<DeviceFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryFirmwareVersionsArgs = {
+  model?: InputMaybe<Scalars['String']['input']>;
+  source?: InputMaybe<UpgradeSource>;
 };
 
 
@@ -158,10 +263,18 @@ export type StatusCount = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** Every recorded change of a device (versions, online, upgrading, dock), optionally of one dock or one device. */
+  deviceChanged: Device;
   /** Every recorded shadow event, optionally for one device. */
   shadowStatusChanged: ShadowEvent;
   /** One message per recorded ProgressEvent. Filters combine with AND. With `after` (a ProgressEvent id), first replays every matching event recorded after it, in order, then goes live with no gap or duplicate. */
   upgradeProgress: UpgradeProgress;
+};
+
+
+export type SubscriptionDeviceChangedArgs = {
+  deviceId?: InputMaybe<Scalars['String']['input']>;
+  gatewaySn?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -211,6 +324,8 @@ export type UpgradeStatus =
 export type UpgradeSubTask = {
   __typename?: 'UpgradeSubTask';
   currentVersion?: Maybe<Scalars['String']['output']>;
+  /** The device in the fleet inventory. */
+  device?: Maybe<Device>;
   /** Huawei deviceId or DJI device sn. */
   deviceId: Scalars['String']['output'];
   errorCode?: Maybe<Scalars['String']['output']>;
@@ -313,6 +428,22 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: string;
 };
 
+/** Device filters, combined with AND. */
+export type DeviceFilter = {
+  consistencyUpgradeNeeded?: boolean | null | undefined;
+  deviceIdPrefix?: string | null | undefined;
+  firmwareVersion?: string | null | undefined;
+  /** Devices not known to run this version (unknown versions included). */
+  firmwareVersionNot?: string | null | undefined;
+  /** The dock and the devices behind it. */
+  gatewaySn?: string | null | undefined;
+  /** A model key, e.g. 0-91-0. */
+  model?: string | null | undefined;
+  online?: boolean | null | undefined;
+  source?: UpgradeSource | null | undefined;
+  upgrading?: boolean | null | undefined;
+};
+
 export type FirmwareUpgradeDeviceInput = {
   fileName: string;
   fileSize: number;
@@ -370,6 +501,22 @@ export type UpgradeTaskFilter = {
   status?: UpgradeStatus | null | undefined;
 };
 
+export type FirmwareVersionsQueryVariables = Exact<{
+  model?: string | null | undefined;
+  source?: UpgradeSource | null | undefined;
+}>;
+
+
+export type FirmwareVersionsQuery = { firmwareVersions: Array<{ model: string | null, modelName: string | null, firmwareVersion: string | null, count: number }> };
+
+export type FollowDevicesSubscriptionVariables = Exact<{
+  gatewaySn?: string | null | undefined;
+  deviceId?: string | null | undefined;
+}>;
+
+
+export type FollowDevicesSubscription = { deviceChanged: { id: string, source: UpgradeSource, deviceId: string, gatewaySn: string | null, model: string | null, modelName: string | null, firmwareVersion: string | null, consistencyUpgradeNeeded: boolean | null, upgrading: boolean, online: boolean | null, lastSeenAt: string } };
+
 export type FollowProgressSubscriptionVariables = Exact<{
   taskId?: string | number | null | undefined;
   gatewaySn?: string | null | undefined;
@@ -386,6 +533,15 @@ export type FollowShadowChangesSubscriptionVariables = Exact<{
 
 
 export type FollowShadowChangesSubscription = { shadowStatusChanged: { id: string, deviceId: string, serviceId: string, properties: Record<string, unknown>, status: ShadowStatus, receivedAt: string } };
+
+export type ListDevicesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: DeviceFilter | null | undefined;
+}>;
+
+
+export type ListDevicesQuery = { devices: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, source: UpgradeSource, deviceId: string, gatewaySn: string | null, model: string | null, modelName: string | null, firmwareVersion: string | null, softwareVersion: string | null, consistencyUpgradeNeeded: boolean | null, upgrading: boolean, online: boolean | null, lastSeenAt: string } }> } };
 
 export type ListTasksQueryVariables = Exact<{
   filter?: UpgradeTaskFilter | null | undefined;
@@ -411,8 +567,11 @@ export type TaskDetailQueryVariables = Exact<{
 export type TaskDetailQuery = { upgradeTask: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, appId: string | null, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, subTasks: Array<{ id: string, deviceId: string, externalId: string | null, status: UpgradeStatus, vendorStatus: string | null, subStatus: string | null, step: string | null, percent: number | null, sourceVersion: string | null, currentVersion: string | null, targetVersion: string | null, statusDesc: string | null, errorCode: string | null, upgradeTime: string | null, fileName: string | null, fileSize: number | null, firmwareUpgradeType: FirmwareUpgradeType | null, updatedAt: string, events: Array<{ id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, occurredAt: string, receivedAt: string }> }> } | null };
 
 
+export const FirmwareVersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FirmwareVersions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"model"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"source"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeSource"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"firmwareVersions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"model"},"value":{"kind":"Variable","name":{"kind":"Name","value":"model"}}},{"kind":"Argument","name":{"kind":"Name","value":"source"},"value":{"kind":"Variable","name":{"kind":"Name","value":"source"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<FirmwareVersionsQuery, FirmwareVersionsQueryVariables>;
+export const FollowDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]} as unknown as DocumentNode<FollowDevicesSubscription, FollowDevicesSubscriptionVariables>;
 export const FollowProgressDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowProgress"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeProgress"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"taskId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}}},{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTask"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"event"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]}}]} as unknown as DocumentNode<FollowProgressSubscription, FollowProgressSubscriptionVariables>;
 export const FollowShadowChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowShadowChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"shadowStatusChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"serviceId"}},{"kind":"Field","name":{"kind":"Name","value":"properties"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]} as unknown as DocumentNode<FollowShadowChangesSubscription, FollowShadowChangesSubscriptionVariables>;
+export const ListDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DeviceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"devices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"softwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListDevicesQuery, ListDevicesQueryVariables>;
 export const ListTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTaskFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListTasksQuery, ListTasksQueryVariables>;
 export const StartFirmwareUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartFirmwareUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateFirmwareUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createFirmwareUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]} as unknown as DocumentNode<StartFirmwareUpgradeMutation, StartFirmwareUpgradeMutationVariables>;
 export const TaskDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TaskDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"appId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"sourceVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"upgradeTime"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"fileSize"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareUpgradeType"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<TaskDetailQuery, TaskDetailQueryVariables>;

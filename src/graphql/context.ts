@@ -3,6 +3,7 @@ import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
 import type { Device } from '../inventory/device.entity';
+import type { DeviceReadStore } from '../inventory/device-reads';
 import { createLoaders, type Loaders } from './loaders';
 import type { RolloutApi } from '../rollouts/api';
 
@@ -47,6 +48,8 @@ export interface GraphQLServices {
   readonly listen: TopicListener;
   /** Null until a DJI command sender is wired in. */
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
+  /** The fleet inventory's reads. */
+  readonly devices: DeviceReadStore;
   /** Firmware packages and rollouts (src/rollouts); absent where not wired. */
   readonly rollouts?: RolloutApi | null;
 }

@@ -36,7 +36,7 @@ export function listCostRule(maxCost: number): ValidationRule {
         return MAX_PAGE_SIZE;
       }
       if (field.name.value === 'edges') return 1;
-      return ['subTasks', 'events', 'statusCounts'].includes(field.name.value) ? UNPAGED_LIST_ESTIMATE : 1;
+      return ['subTasks', 'events', 'statusCounts', 'subDevices', 'firmwareVersions'].includes(field.name.value) ? UNPAGED_LIST_ESTIMATE : 1;
     };
     return {
       OperationDefinition(operation) {

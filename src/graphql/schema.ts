@@ -7,11 +7,23 @@ import { ShadowResolver } from './resolvers/shadow.resolver';
 import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 import { FirmwarePackageResolver } from './resolvers/firmware-package.resolver';
 import { RolloutResolver, RolloutTargetResolver } from './resolvers/rollout.resolver';
 
 /** Every resolver of the API. */
-export const RESOLVERS = [TaskResolver, SubTaskResolver, ShadowResolver, ProgressResolver, UpgradeCommandResolver, FirmwarePackageResolver, RolloutResolver, RolloutTargetResolver] as const;
+export const RESOLVERS = [
+  TaskResolver,
+  SubTaskResolver,
+  ShadowResolver,
+  ProgressResolver,
+  UpgradeCommandResolver,
+  DeviceResolver,
+  SubTaskDeviceResolver,
+  FirmwarePackageResolver,
+  RolloutResolver,
+  RolloutTargetResolver,
+] as const;
 
 /**
  * Builds the executable schema. Input validation happens in the services

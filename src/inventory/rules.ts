@@ -157,8 +157,8 @@ export interface UpgradeOutcome {
  *   else the target), no longer upgrades, and no longer needs a consistency
  *   upgrade (DJI: a regular upgrade also makes the modules consistent; a
  *   later `state` says otherwise if not).
- * - Ends otherwise: no longer upgrading; it still runs `sourceVersion` where
- *   the push names it.
+ * - Ends otherwise: no longer upgrading; it runs `curVersion`, else
+ *   `sourceVersion`, where the push names them.
  * - Under way (SENT, IN_PROGRESS, PAUSED): upgrading; `sourceVersion` is what
  *   it runs until it ends.
  *
@@ -179,7 +179,9 @@ export function upgradeObserved(device: DeviceFacts | null, outcome: UpgradeOutc
     if (outcome.kind === UpgradeKind.FIRMWARE && next.consistencyUpgradeNeeded === true) next.consistencyUpgradeNeeded = false;
     return next;
   }
-  if (outcome.sourceVersion !== null) next[versionField] = outcome.sourceVersion;
+  // What it runs now: Huawei names `curVersion` in a failed result, `sourceVersion` (the version before) otherwise.
+  const running = outcome.currentVersion ?? outcome.sourceVersion;
+  if (running !== null) next[versionField] = running;
   if (isTerminal(outcome.status)) next.upgrading = false;
   else if (outcome.status !== UpgradeStatus.PENDING) next.upgrading = true;
   return next;

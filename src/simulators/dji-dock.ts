@@ -8,6 +8,15 @@
  *   dock ───── ota_progress ────────▶ thing/product/{sn}/events           (need_reply 1, fresh tid)
  *   gateway ── events_reply ────────▶ thing/product/{sn}/events_reply     (checked by tid)
  *
+ * At connect it announces itself for the fleet inventory (protocols.md §5.2):
+ *
+ *   dock ───── update_topo ─────────▶ sys/product/{sn}/status             (dock + its aircraft)
+ *   gateway ── status_reply ────────▶ sys/product/{sn}/status_reply       (same tid and bid)
+ *   dock ───── state ───────────────▶ thing/product/{sn|aircraft_sn}/state (firmware_version, …)
+ *
+ * and after a successful upgrade it reports the new `firmware_version` of
+ * each device upgraded on `state`.
+ *
  * The CLI around it is `src/simulators/dock.ts` (`npm run simulate:dock`).
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +27,8 @@ import {
   eventsReplyTopic,
   isValidDjiSn,
   servicesTopic,
+  statusReplyTopic,
+  UPDATE_TOPO_METHOD,
   type DJI_STEPS,
 } from '../ingest/dji/protocol';
 import { consoleOutput, type SimulatorOutput } from './output';
@@ -66,10 +77,41 @@ export interface DockOptions {
   readonly once?: boolean;
   /** How long to wait for each `events_reply` before warning. @default DEFAULT_REPLY_TIMEOUT_MS */
   readonly replyTimeoutMs?: number;
-  /** @default a unique `dock-sim-<sn>-<random>` */
+  /** @default the serial number, as DJI docks do (the gateway's embedded broker tells the dock online by it) */
   readonly clientId?: string;
+  /** The dock's model key `domain-type-sub_type`, announced in `update_topo`. @default DEFAULT_DOCK_MODEL */
+  readonly dockModel?: string;
+  /** The dock's firmware version, reported on `state` at connect. @default DEFAULT_FIRMWARE_VERSION */
+  readonly firmwareVersion?: string;
+  /**
+   * The aircraft in the dock, announced in `update_topo` with its own `state`;
+   * null for an empty dock. @default `{ sn: <sn>-UAV, model: '0-91-0', firmwareVersion: DEFAULT_FIRMWARE_VERSION }`
+   */
+  readonly aircraft?: SimulatedAircraft | null;
+  /** Report `compatible_status` 1 (a consistency upgrade is needed) until an upgrade succeeds. */
+  readonly consistencyUpgradeNeeded?: boolean;
   /** Where lines go. @default consoleOutput */
   readonly output?: SimulatorOutput;
+}
+
+/** An aircraft behind a simulated dock. */
+export interface SimulatedAircraft {
+  readonly sn: string;
+  /** Model key `domain-type-sub_type`, e.g. `0-91-0` (Matrice 3D). */
+  readonly model: string;
+  readonly firmwareVersion: string;
+}
+
+/** The model a simulated dock announces by default: DJI Dock 2. */
+export const DEFAULT_DOCK_MODEL = '3-2-0';
+
+/** The firmware version a simulated device reports by default. */
+export const DEFAULT_FIRMWARE_VERSION = '10.01.1612';
+
+/** `3-2-0` → `{ domain: '3', type: 2, sub_type: 0 }` as `update_topo` spells it (domain as a string, as in DJI's docs). */
+function modelFields(model: string): { domain: string; type: number; sub_type: number } {
+  const [domain, type, subType] = model.split('-');
+  return { domain, type: Number(type), sub_type: Number(subType) };
 }
 
 /** How one upgrade (one `bid`) ended. */
@@ -192,6 +234,8 @@ function parseJson(payload: Buffer): Json | null {
 /** The topics a dock publishes on (the gateway's protocol module builds only the ones it publishes). */
 const eventsTopic = (sn: string) => `thing/product/${sn}/events`;
 const servicesReplyTopic = (sn: string) => `thing/product/${sn}/services_reply`;
+const statusTopic = (sn: string) => `sys/product/${sn}/status`;
+const stateTopic = (sn: string) => `thing/product/${sn}/state`;
 
 /** A wait that `signal` cuts short. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -252,7 +296,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     client = await mqtt.connectAsync(
       mqttUrl,
       {
-        clientId: options.clientId ?? `dock-sim-${sn}-${randomUUID().slice(0, 8)}`,
+        clientId: options.clientId ?? sn,
         protocolVersion: 4,
         clean: true,
         connectTimeout: 5000,
@@ -265,7 +309,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     throw new Error(`could not connect to ${redact(mqttUrl)}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    const granted = await client.subscribeAsync([servicesTopic(sn), eventsReplyTopic(sn)], { qos: 1 });
+    const granted = await client.subscribeAsync([servicesTopic(sn), eventsReplyTopic(sn), statusReplyTopic(sn)], { qos: 1 });
     const refused = granted.filter((g) => g.qos === 128);
     if (refused.length > 0) throw new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}`);
   } catch (error) {
@@ -294,6 +338,29 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
   };
 
+  // What the dock runs, by device sn (the dock and its aircraft), and whether it needs a consistency upgrade.
+  const aircraft = options.aircraft === undefined ? { sn: `${sn.slice(0, 60)}-UAV`, model: '0-91-0', firmwareVersion: DEFAULT_FIRMWARE_VERSION } : options.aircraft;
+  const versions = new Map<string, string>([[sn, options.firmwareVersion ?? DEFAULT_FIRMWARE_VERSION]]);
+  if (aircraft) versions.set(aircraft.sn, aircraft.firmwareVersion);
+  let consistencyNeeded = options.consistencyUpgradeNeeded ?? false;
+
+  /** `state` with the firmware properties of one device, on its own topic, naming this dock as gateway. */
+  const reportState = async (deviceSn: string, upgrading: boolean): Promise<void> => {
+    const data = { firmware_version: versions.get(deviceSn), compatible_status: consistencyNeeded ? 1 : 0, firmware_upgrade_status: upgrading ? 1 : 0 };
+    await publish(stateTopic(deviceSn), { tid: randomUUID(), bid: randomUUID(), timestamp: timestamp(), gateway: sn, data });
+    out.info(`→ ${stateTopic(deviceSn)} firmware_version=${data.firmware_version} compatible_status=${data.compatible_status} firmware_upgrade_status=${data.firmware_upgrade_status}`);
+  };
+
+  /** `update_topo` (the dock and its aircraft), then each device's `state`. */
+  const announce = async (): Promise<void> => {
+    const tid = randomUUID();
+    const subDevices = aircraft ? [{ sn: aircraft.sn, ...modelFields(aircraft.model), index: 'A', device_secret: 'sim', nonce: 'sim', thing_version: '1.1.2' }] : [];
+    const topology = { ...modelFields(options.dockModel ?? DEFAULT_DOCK_MODEL), device_secret: 'sim', nonce: 'sim', thing_version: '1.1.2', sub_devices: subDevices };
+    await publish(statusTopic(sn), { tid, bid: randomUUID(), timestamp: timestamp(), method: UPDATE_TOPO_METHOD, data: topology });
+    out.info(`→ ${statusTopic(sn)} update_topo dock=${options.dockModel ?? DEFAULT_DOCK_MODEL}${aircraft ? ` aircraft=${aircraft.sn}@${aircraft.model}` : ' (no aircraft)'} tid=${tid}`);
+    for (const deviceSn of versions.keys()) await reportState(deviceSn, false);
+  };
+
   const finish = (run: UpgradeRun): void => {
     finished.push(run);
     const tail = run.eventsSent > 0 ? `; ${run.eventsSent} events, ${run.repliesReceived} replies, ${run.repliesMissing} missing` : '';
@@ -312,7 +379,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
       pending.set(tid, { bid, sentAt: Date.now(), timer, settle: resolve });
     });
 
-  const runUpgrade = async (bid: string, devices: string[]): Promise<void> => {
+  const runUpgrade = async (bid: string, devices: string[], targets: ReadonlyMap<string, string> = new Map()): Promise<void> => {
     const replies: Promise<boolean>[] = [];
     let last: ProgressReport | undefined;
     let outcome: UpgradeOutcome = 'interrupted';
@@ -345,6 +412,14 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
         last = report;
       }
       if (!stop.signal.aborted && last) outcome = last.status === 'ok' ? 'ok' : 'failed';
+      if (outcome === 'ok') {
+        // What a dock does after rebooting into the new firmware: report it on state.
+        consistencyNeeded = false;
+        for (const [deviceSn, version] of targets) {
+          versions.set(deviceSn, version);
+          await reportState(deviceSn, false);
+        }
+      }
     } catch (error) {
       // A publish cut off by close() is no news; anything else is.
       if (!stop.signal.aborted) out.warn(`upgrade ${bid} stopped: ${(error as Error).message}`);
@@ -404,7 +479,10 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
       }
       return;
     }
-    if (!resend) void runUpgrade(bid, devices);
+    if (!resend) {
+      const targets = new Map(list.filter((d) => typeof d?.sn === 'string' && typeof d?.product_version === 'string').map((d) => [d.sn as string, d.product_version as string]));
+      void runUpgrade(bid, devices, targets);
+    }
   };
 
   const onEventsReply = (topic: string, json: Json | null): void => {
@@ -425,6 +503,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   client.on('message', (topic, payload) => {
     if (stop.signal.aborted) return;
     const json = parseJson(payload);
+    if (topic === statusReplyTopic(sn)) return out.info(`← ${topic} ${String(json?.method)} result=${String(json?.data?.result)} tid=${String(json?.tid)}`);
     const handled =
       topic === servicesTopic(sn) ? onServices(topic, json) : topic === eventsReplyTopic(sn) ? onEventsReply(topic, json) : undefined;
     Promise.resolve(handled).catch((error: unknown) => out.warn(`handling ${topic} failed: ${(error as Error).message}`));
@@ -433,6 +512,14 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     if (!stop.signal.aborted) out.warn(`lost the connection to ${redact(mqttUrl)}; reconnecting`);
   });
   client.on('reconnect', () => out.info(`reconnecting to ${redact(mqttUrl)}…`));
+  // A real dock announces its topology on every connection (the gateway then knows it is back, with what).
+  client.on('connect', () => {
+    announce().catch((error: unknown) => out.warn(`announcing failed: ${(error as Error).message}`));
+  });
+  // After startDock has returned: the dock is listening already, and its caller sets up (its signal handlers) first.
+  setImmediate(() => {
+    if (!stop.signal.aborted) announce().catch((error: unknown) => out.warn(`announcing failed: ${(error as Error).message}`));
+  });
   client.on('error', (error) => out.warn(`mqtt: ${error.message}`));
 
   function close(): Promise<DockSummary> {

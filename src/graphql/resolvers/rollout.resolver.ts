@@ -19,6 +19,8 @@ import {
   UpgradeSubTaskType,
 } from '../rollouts/rollout-types';
 import { PageArgs } from '../types';
+import { DeviceType } from '../device-types';
+import type { Device } from '../../inventory/device.entity';
 
 function rolloutsOf(ctx: GraphQLContext) {
   if (!ctx.rollouts) throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Rollouts are not available');
@@ -34,6 +36,14 @@ function createRolloutLoaders(ctx: GraphQLContext) {
       const rows = await rolloutsOf(ctx).packagesOf(ids);
       return ids.map((id) => rows.filter((r) => r.rolloutId === id).map((r) => r.pkg));
     }),
+    device: new DataLoader<{ source: string; deviceId: string }, Device | null, string>(
+      async (keys) => {
+        const rows = await ctx.devices.byKeys(keys as never);
+        const byKey = new Map(rows.map((d) => [`${d.source}\u0000${d.deviceId}`, d]));
+        return keys.map((k) => byKey.get(`${k.source}\u0000${k.deviceId}`) ?? null);
+      },
+      { cacheKeyFn: (k) => `${k.source}\u0000${k.deviceId}` },
+    ),
     subTask: new DataLoader<string, UpgradeSubTask | null>(async (ids) => {
       const rows = await ctx.store.subTasksByIds(ids);
       const byId = new Map(rows.map((r) => [r.id, r]));
@@ -145,6 +155,13 @@ function command(ctx: GraphQLContext, id: string, name: RolloutCommand): Promise
 /** A rollout target's nested fields. */
 @Resolver(() => RolloutTargetType)
 export class RolloutTargetResolver {
+  @FieldResolver(() => DeviceType, { description: 'The device in the inventory.' })
+  async device(@Root() target: RolloutTarget, @Ctx() ctx: GraphQLContext): Promise<Device> {
+    const device = await loaders(ctx).device.load({ source: target.source, deviceId: target.deviceId });
+    if (!device) throw codedError(ErrorCode.NOT_FOUND, `device ${target.deviceId} not found in the inventory`);
+    return device;
+  }
+
   @FieldResolver(() => UpgradeSubTaskType, { nullable: true, description: 'The sub-task of its latest attempt.' })
   async subTask(@Root() target: RolloutTarget, @Ctx() ctx: GraphQLContext): Promise<UpgradeSubTask | null> {
     return target.subTaskId ? loaders(ctx).subTask.load(target.subTaskId) : null;

@@ -3,7 +3,7 @@ import { RolloutPauseReason, RolloutStatus, RolloutTargetStatus } from '../../ro
 import { DEFAULT_SETTINGS } from '../../rollouts/validation';
 import { DateTimeScalar } from '../scalars';
 import { PageInfoType, UpgradeSubTaskType } from '../types';
-import { DeviceFilterInput } from './device-filter';
+import { DeviceFilterInput } from '../device-types';
 import { FirmwarePackageType } from './package-types';
 
 registerEnumType(RolloutStatus, {
