@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { silentOutput } from '../src/simulators/output';
 import { eventually } from './support/gateway';
@@ -11,27 +9,6 @@ import { freePort } from './support/mosquitto';
 import { packageInput } from './support/rollouts';
 
 jest.setTimeout(120_000);
-
-/** Writes devices into the inventory table of a gateway's SQLite file, as its ingest would. */
-async function seedSqlite(path: string, deviceIds: string[], model: string, version: string): Promise<void> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened: sqlite3.Database = new sqlite3.Database(path, (error) => (error ? reject(error) : resolve(opened)));
-  });
-  const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
-  const run = (sql: string, params: unknown[]) => new Promise<void>((resolve, reject) => db.run(sql, params, (error) => (error ? reject(error) : resolve())));
-  try {
-    await run('PRAGMA busy_timeout = 5000', []);
-    for (const id of deviceIds) {
-      await run(
-        `INSERT INTO device (id, source, device_id, gateway_sn, model, firmware_version, upgrading, online, last_seen_at, created_at, updated_at)
-         VALUES (?, 'DJI', ?, ?, ?, ?, 0, 1, ?, ?, ?)`,
-        [randomUUID(), id, id, model, version, now, now, now],
-      );
-    }
-  } finally {
-    await new Promise<void>((resolve) => db.close(() => resolve()));
-  }
-}
 
 /**
  * kill -9 in the middle of a rollout: the engine's state is in the database,
@@ -54,9 +31,16 @@ test('kill -9 mid-rollout: it continues after the restart, nothing sent twice, n
   let gateway: GatewayProcess = await start();
   const N = 16;
   const ids = Array.from({ length: N }, (_, i) => `CRASH${String(i).padStart(3, '0')}`);
-  const docks: DockSimulator[] = await Promise.all(ids.map((sn) => startDock({ gatewaySn: sn, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, intervalMs: 40, output: silentOutput })));
+  const docks: DockSimulator[] = await Promise.all(
+    ids.map((sn) => startDock({ gatewaySn: sn, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, intervalMs: 40, output: silentOutput, dockModel: '3-2-0', firmwareVersion: '1.0', aircraft: null })),
+  );
   try {
-    await seedSqlite(db, ids, '3-2-0', '1.0');
+    // The docks announce themselves: the inventory the rollout picks from.
+    await eventually(
+      async () => (await gateway.gql<{ devices: { totalCount: number } }>(`{ devices(filter: { deviceIdPrefix: "CRASH", firmwareVersion: "1.0" }) { totalCount } }`)).data?.devices.totalCount === N,
+      20_000,
+      'the docks in the inventory',
+    );
     const pkg = await gateway.gql<{ registerFirmwarePackage: { id: string } }>(
       `mutation ($input: RegisterFirmwarePackageInput!) { registerFirmwarePackage(input: $input) { id } }`,
       { input: packageInput('3-2-0', '2.0') },

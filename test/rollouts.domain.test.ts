@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { UpgradeStatus } from '../src/domain';
+import { parseFleetArgs } from '../src/simulators/fleet';
 import {
   BUSY_ERROR_CODES,
   EMPTY_COUNTS,
@@ -238,5 +239,14 @@ describe('counts', () => {
         expect(c).toEqual(counts({ queued: model.get(TS.QUEUED), inProgress: model.get(TS.IN_PROGRESS), succeeded: model.get(TS.SUCCEEDED), failed: model.get(TS.FAILED), skipped: model.get(TS.SKIPPED), canceled: model.get(TS.CANCELED), total: n }));
       }),
     );
+  });
+});
+
+describe('simulate:fleet rollout options', () => {
+  it('--fail-rate, --busy-rate and --upgrade-seconds', () => {
+    const parsed = parseFleetArgs(['--docks', '3', '--fail-rate', '0.1', '--busy-rate', '0.2', '--upgrade-seconds', '30']);
+    expect(parsed).toMatchObject({ help: false, options: { failRate: 0.1, busyRate: 0.2, upgradeSeconds: 30 } });
+    expect(() => parseFleetArgs(['--docks', '3', '--fail-rate', '2'])).toThrow(/--fail-rate must be a share/);
+    expect(() => parseFleetArgs(['--docks', '3', '--upgrade-seconds', '0'])).toThrow(/--upgrade-seconds/);
   });
 });

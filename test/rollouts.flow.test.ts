@@ -1,7 +1,7 @@
 import { silentOutput } from '../src/simulators/output';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
-import { AIRCRAFT_MODEL, DOCK_MODEL, packageInput, seedDevices, watchFleet } from './support/rollouts';
+import { AIRCRAFT_MODEL, DOCK_MODEL, inventoryHas, packageInput, seedDevices, watchFleet } from './support/rollouts';
 
 jest.setTimeout(120_000);
 
@@ -85,15 +85,15 @@ async function startDocks(prefix: string, n: number, options: Partial<Parameters
 test('a fleet of docks with aircraft: the cap holds at every moment and the pipe stays full, busy docks retried without spending attempts, SKIPPED where nothing is to do, rolloutChanged live', async () => {
   const N = 30;
   const CAP = 7;
-  await startDocks('FLEETA', N, { busyRate: 0.25 });
-  const devices = [];
-  for (let i = 0; i < N; i++) {
-    const dock = `FLEETA${String(i).padStart(3, '0')}`;
-    // Two docks already run the target version, one aircraft is of a model with no package.
-    devices.push({ deviceId: dock, model: DOCK_MODEL, firmwareVersion: i < 2 ? '10.02.0001' : '10.01.0000' });
-    devices.push({ deviceId: `${dock}-AC`, gatewaySn: dock, model: i === 5 ? '0-77-0' : AIRCRAFT_MODEL, firmwareVersion: '09.00.0000' });
-  }
-  await seedDevices(gw, devices);
+  // Each dock announces itself and its aircraft (topology and state): the inventory the rollout picks from.
+  // Two docks already run the target version, one aircraft is of a model with no package.
+  await startDocks('FLEETA', N, (i) => ({
+    busyRate: 0.25,
+    dockModel: DOCK_MODEL,
+    firmwareVersion: i < 2 ? '10.02.0001' : '10.01.0000',
+    aircraft: { sn: `FLEETA${String(i).padStart(3, '0')}-AC`, model: i === 5 ? '0-77-0' : AIRCRAFT_MODEL, firmwareVersion: '09.00.0000' },
+  }));
+  await inventoryHas(gw, 'FLEETA', 2 * N);
   const dockPkg = await register(DOCK_MODEL, '10.02.0001');
   const aircraftPkg = await register(AIRCRAFT_MODEL, '10.02.0001');
   const watcher = await watchFleet(gw.mqttUrl, CAP);
@@ -123,14 +123,18 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
   expect(Math.max(...live.received.map((m) => m.rolloutChanged.counts.inProgress))).toBeLessThanOrEqual(CAP);
   // Busy answers came, and cost no attempt: attemptsPerDevice is 1, yet every device succeeded.
   expect(watcher.state.busy).toBeGreaterThan(0);
-  const targets = await gw.gql<{ rollout: { targets: { edges: { node: { deviceId: string; status: string; attempts: number; lastError: string | null; subTask: { status: string } | null } }[] } } }>(
-    `query ($id: ID!) { rollout(id: $id) { targets(first: 200) { edges { node { deviceId status attempts lastError subTask { status } } } } } }`,
+  const targets = await gw.gql<{
+    rollout: { targets: { edges: { node: { deviceId: string; status: string; attempts: number; lastError: string | null; subTask: { status: string } | null; device: { deviceId: string; firmwareVersion: string } } }[] } };
+  }>(
+    `query ($id: ID!) { rollout(id: $id) { targets(first: 200) { edges { node { deviceId status attempts lastError subTask { status } device { deviceId firmwareVersion } } } } } }`,
     { id: created.id },
   );
   const nodes = targets.body.data!.rollout.targets.edges.map((e) => e.node);
   for (const t of nodes.filter((t) => t.status === 'SUCCEEDED')) {
     expect(t.attempts).toBe(1);
     expect(t.subTask?.status).toBe('SUCCEEDED');
+    // The inventory knows the new version.
+    expect(t.device).toEqual({ deviceId: t.deviceId, firmwareVersion: '10.02.0001' });
   }
   expect(nodes.filter((t) => t.status === 'SKIPPED').map((t) => [t.deviceId, t.lastError])).toEqual([
     ['FLEETA000', 'already on version 10.02.0001'],
@@ -148,8 +152,8 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
 
 test('the failure brake pauses with FAILURE_THRESHOLD and sends nothing new; resume goes on; cancel sends nothing more, lets the in-flight finish and cancels the rest', async () => {
   // Docks 0..5 fail every upgrade, 6..11 succeed; the queue is in dock order, so failures come first.
-  await startDocks('FLEETB', 12, (i) => ({ failRate: i < 6 ? 1 : 0 }));
-  await seedDevices(gw, Array.from({ length: 12 }, (_, i) => ({ deviceId: `FLEETB${String(i).padStart(3, '0')}`, model: '3-3-0', firmwareVersion: '1.0' })));
+  await startDocks('FLEETB', 12, (i) => ({ failRate: i < 6 ? 1 : 0, dockModel: '3-3-0', firmwareVersion: '1.0', aircraft: null }));
+  await inventoryHas(gw, 'FLEETB', 12);
   const pkg = await register('3-3-0', '2.0');
   const watcher = await watchFleet(gw.mqttUrl, 2);
   const created = await create({
@@ -198,8 +202,8 @@ test('the failure brake pauses with FAILURE_THRESHOLD and sends nothing new; res
 
 test('failures spend attempts up to attemptsPerDevice; retryRolloutFailures queues them again and the rollout completes', async () => {
   const mode = { failing: true };
-  await startDocks('FLEETC', 4, { failRate: 0.5, random: () => (mode.failing ? 0 : 0.99) });
-  await seedDevices(gw, Array.from({ length: 4 }, (_, i) => ({ deviceId: `FLEETC${String(i).padStart(3, '0')}`, model: '3-1-0', firmwareVersion: '1.0' })));
+  await startDocks('FLEETC', 4, { failRate: 0.5, random: () => (mode.failing ? 0 : 0.99), dockModel: '3-1-0', firmwareVersion: '1.0', aircraft: null });
+  await inventoryHas(gw, 'FLEETC', 4);
   const pkg = await register('3-1-0', '2.0');
   const watcher = await watchFleet(gw.mqttUrl, 3);
   const created = await create({ name: 'retry', packageIds: [pkg], target: { deviceIds: ['FLEETC000', 'FLEETC001', 'FLEETC002', 'FLEETC003'] }, maxInProgress: 3, attemptsPerDevice: 2, maxFailurePercentage: 100 });
@@ -231,8 +235,8 @@ test('failures spend attempts up to attemptsPerDevice; retryRolloutFailures queu
 
 test('startAt starts a rollout by itself; an attempt past attemptTimeoutSeconds is TIMED_OUT and spends its attempt', async () => {
   // A slow dock: its upgrade takes ~4 s, longer than the 1 s attempt time-out.
-  await startDocks('FLEETD', 1, { intervalMs: 200 });
-  await seedDevices(gw, [{ deviceId: 'FLEETD000', model: '3-1-1', firmwareVersion: '1.0' }]);
+  await startDocks('FLEETD', 1, { intervalMs: 200, dockModel: '3-1-1', firmwareVersion: '1.0', aircraft: null });
+  await inventoryHas(gw, 'FLEETD', 1);
   const pkg = await register('3-1-1', '2.0');
   const created = await create({ name: 'scheduled', packageIds: [pkg], target: { deviceIds: ['FLEETD000'] }, attemptTimeoutSeconds: 1, attemptsPerDevice: 1, startAt: new Date(Date.now() + 300).toISOString() });
   expect(created.status).toBe('SCHEDULED');

@@ -27,6 +27,23 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: Scalars['String']['input'];
 };
 
+export type CreateRolloutInput = {
+  attemptTimeoutSeconds?: Scalars['Int']['input'];
+  /** 1 to 10. */
+  attemptsPerDevice?: Scalars['Int']['input'];
+  /** 0 to 100. */
+  maxFailurePercentage?: Scalars['Float']['input'];
+  /** 1 to 1000. */
+  maxInProgress?: Scalars['Int']['input'];
+  minFinishedBeforeThreshold?: Scalars['Int']['input'];
+  name: Scalars['String']['input'];
+  /** One package per model: each device gets the package of its model. */
+  packageIds: Array<Scalars['ID']['input']>;
+  /** Starts by itself then; without it, startRollout starts it. */
+  startAt?: InputMaybe<Scalars['DateTime']['input']>;
+  target: RolloutTargetInput;
+};
+
 /** One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. */
 export type Device = {
   __typename?: 'Device';
@@ -97,6 +114,49 @@ export type DeviceFilter = {
   upgrading?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+/** One firmware build for one device model. */
+export type FirmwarePackage = {
+  __typename?: 'FirmwarePackage';
+  createdAt: Scalars['DateTime']['output'];
+  /** Who registered it, where known. */
+  createdBy?: Maybe<Scalars['String']['output']>;
+  /** Huawei: the platform's version package id (fileId). */
+  fileId?: Maybe<Scalars['String']['output']>;
+  fileName?: Maybe<Scalars['String']['output']>;
+  fileSize?: Maybe<Scalars['SafeInt']['output']>;
+  /** http(s) URL the device downloads from (DJI); null for a Huawei package. */
+  fileUrl?: Maybe<Scalars['String']['output']>;
+  firmwareUpgradeType?: Maybe<FirmwareUpgradeType>;
+  id: Scalars['ID']['output'];
+  /** 32 lowercase hex digits (DJI). */
+  md5?: Maybe<Scalars['String']['output']>;
+  /** The model key the inventory uses (DJI domain-type-sub_type, e.g. 3-1-0). */
+  model: Scalars['String']['output'];
+  /** The model's product name, where known (Dock 2, M30T, …). */
+  modelName?: Maybe<Scalars['String']['output']>;
+  source: UpgradeSource;
+  version: Scalars['String']['output'];
+};
+
+export type FirmwarePackageConnection = {
+  __typename?: 'FirmwarePackageConnection';
+  edges: Array<FirmwarePackageEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+export type FirmwarePackageEdge = {
+  __typename?: 'FirmwarePackageEdge';
+  cursor: Scalars['String']['output'];
+  node: FirmwarePackage;
+};
+
+/** Package filters, combined with AND. */
+export type FirmwarePackageFilter = {
+  model?: InputMaybe<Scalars['String']['input']>;
+  source?: InputMaybe<UpgradeSource>;
+};
+
 export type FirmwareUpgradeDeviceInput = {
   fileName: Scalars['String']['input'];
   fileSize: Scalars['SafeInt']['input'];
@@ -128,13 +188,62 @@ export type FirmwareVersionCount = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Sends nothing new: targets in flight finish and are counted as they end (no platform can stop an upgrade under way); the rest become CANCELED. */
+  cancelRollout: Rollout;
   /** Starts a DJI firmware upgrade: stores the task (PENDING) and publishes ota_create to the dock. What follows arrives through upgradeProgress. */
   createFirmwareUpgrade: UpgradeTask;
+  /** Creates a rollout (SCHEDULED) with its targets fixed now: each device gets the package of its model; a device with no package for its model, or already on its version, is SKIPPED. It starts with startRollout, or by itself at startAt. */
+  createRollout: Rollout;
+  /** RUNNING → PAUSED (MANUAL): nothing new is sent; what is in flight finishes and is counted. */
+  pauseRollout: Rollout;
+  /** Registers a DJI firmware build for one model. A second package with the same model and version is BAD_USER_INPUT. */
+  registerFirmwarePackage: FirmwarePackage;
+  /** PAUSED → RUNNING (after a manual pause or the failure brake). */
+  resumeRollout: Rollout;
+  /** Puts FAILED targets back in the queue with their attempts reset; a COMPLETED rollout runs again. */
+  retryRolloutFailures: Rollout;
+  /** SCHEDULED → RUNNING. */
+  startRollout: Rollout;
+};
+
+
+export type MutationCancelRolloutArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
 export type MutationCreateFirmwareUpgradeArgs = {
   input: CreateFirmwareUpgradeInput;
+};
+
+
+export type MutationCreateRolloutArgs = {
+  input: CreateRolloutInput;
+};
+
+
+export type MutationPauseRolloutArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRegisterFirmwarePackageArgs = {
+  input: RegisterFirmwarePackageInput;
+};
+
+
+export type MutationResumeRolloutArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRetryRolloutFailuresArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationStartRolloutArgs = {
+  id: Scalars['ID']['input'];
 };
 
 export type PageInfo = {
@@ -168,8 +277,14 @@ export type Query = {
   device?: Maybe<Device>;
   /** Devices of the fleet, in a stable order (source, then device id). */
   devices: DeviceConnection;
+  firmwarePackage?: Maybe<FirmwarePackage>;
+  /** Firmware packages, newest first. */
+  firmwarePackages: FirmwarePackageConnection;
   /** How many devices run each firmware version, per model: one entry per (model, version) in the fleet. */
   firmwareVersions: Array<FirmwareVersionCount>;
+  rollout?: Maybe<Rollout>;
+  /** Rollouts, newest first. */
+  rollouts: RolloutConnection;
   /** Shadow delivery events, newest first. */
   shadowEvents: ShadowEventConnection;
   /** Sub-tasks (one device each), newest first. */
@@ -194,9 +309,33 @@ export type QueryDevicesArgs = {
 };
 
 
+export type QueryFirmwarePackageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryFirmwarePackagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<FirmwarePackageFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryFirmwareVersionsArgs = {
   model?: InputMaybe<Scalars['String']['input']>;
   source?: InputMaybe<UpgradeSource>;
+};
+
+
+export type QueryRolloutArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryRolloutsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<RolloutStatus>;
 };
 
 
@@ -224,6 +363,151 @@ export type QueryUpgradeTasksArgs = {
   filter?: InputMaybe<UpgradeTaskFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
+
+/** A DJI firmware build, checked as createFirmwareUpgrade checks a device. */
+export type RegisterFirmwarePackageInput = {
+  fileName: Scalars['String']['input'];
+  fileSize: Scalars['SafeInt']['input'];
+  /** http(s) URL the device downloads from. */
+  fileUrl: Scalars['String']['input'];
+  firmwareUpgradeType: FirmwareUpgradeType;
+  /** 32 hex digits. */
+  md5: Scalars['String']['input'];
+  /** DJI model key domain-type-sub_type, e.g. 3-1-0 (Dock). */
+  model: Scalars['String']['input'];
+  /** The version the device reports once upgraded (product_version). */
+  version: Scalars['String']['input'];
+};
+
+/** An upgrade of a fixed set of devices, a few at a time, with a failure brake. */
+export type Rollout = {
+  __typename?: 'Rollout';
+  /** An attempt with no end after this long is TIMED_OUT (spends the attempt). */
+  attemptTimeoutSeconds: Scalars['Int']['output'];
+  /** Attempts per device; busy and low-battery answers do not spend one. */
+  attemptsPerDevice: Scalars['Int']['output'];
+  counts: RolloutCounts;
+  createdAt: Scalars['DateTime']['output'];
+  /** Who created it, where known. */
+  createdBy?: Maybe<Scalars['String']['output']>;
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** The brake: failed over finished, in percent, above which the rollout pauses. */
+  maxFailurePercentage: Scalars['Float']['output'];
+  /** Most targets in flight at once, across every instance. */
+  maxInProgress: Scalars['Int']['output'];
+  /** Finished targets needed before the brake is judged. */
+  minFinishedBeforeThreshold: Scalars['Int']['output'];
+  name: Scalars['String']['output'];
+  packages: Array<FirmwarePackage>;
+  pauseReason?: Maybe<RolloutPauseReason>;
+  /** Percent of the targets that reached an end (succeeded, failed, skipped, canceled). */
+  progress: Scalars['Int']['output'];
+  startAt?: Maybe<Scalars['DateTime']['output']>;
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  status: RolloutStatus;
+  /** Targets in the order they were planned (dock by dock). */
+  targets: RolloutTargetConnection;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+
+/** An upgrade of a fixed set of devices, a few at a time, with a failure brake. */
+export type RolloutTargetsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<RolloutTargetStatus>;
+};
+
+export type RolloutConnection = {
+  __typename?: 'RolloutConnection';
+  edges: Array<RolloutEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
+/** How many of a rollout's targets are in each status. */
+export type RolloutCounts = {
+  __typename?: 'RolloutCounts';
+  canceled: Scalars['Int']['output'];
+  failed: Scalars['Int']['output'];
+  inProgress: Scalars['Int']['output'];
+  queued: Scalars['Int']['output'];
+  skipped: Scalars['Int']['output'];
+  succeeded: Scalars['Int']['output'];
+  total: Scalars['Int']['output'];
+};
+
+export type RolloutEdge = {
+  __typename?: 'RolloutEdge';
+  cursor: Scalars['String']['output'];
+  node: Rollout;
+};
+
+/** MANUAL (pauseRollout) or FAILURE_THRESHOLD (the brake). */
+export type RolloutPauseReason =
+  | 'FAILURE_THRESHOLD'
+  | 'MANUAL';
+
+/** SCHEDULED until started (startRollout or startAt); RUNNING; PAUSED (nothing new is sent); COMPLETED; CANCELED. */
+export type RolloutStatus =
+  | 'CANCELED'
+  | 'COMPLETED'
+  | 'PAUSED'
+  | 'RUNNING'
+  | 'SCHEDULED';
+
+/** One device of a rollout. */
+export type RolloutTarget = {
+  __typename?: 'RolloutTarget';
+  /** Attempts spent (busy answers give theirs back). */
+  attempts: Scalars['Int']['output'];
+  /** The device in the inventory. */
+  device: Device;
+  /** The device id (DJI sn). */
+  deviceId: Scalars['String']['output'];
+  /** The dock its ota_create goes to. */
+  gatewaySn: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Why it was skipped, or how its latest attempt ended. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  model?: Maybe<Scalars['String']['output']>;
+  status: RolloutTargetStatus;
+  /** The sub-task of its latest attempt. */
+  subTask?: Maybe<UpgradeSubTask>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type RolloutTargetConnection = {
+  __typename?: 'RolloutTargetConnection';
+  edges: Array<RolloutTargetEdge>;
+  pageInfo: PageInfo;
+  /** From the rollout's counts: costs nothing however large the rollout. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type RolloutTargetEdge = {
+  __typename?: 'RolloutTargetEdge';
+  cursor: Scalars['String']['output'];
+  node: RolloutTarget;
+};
+
+/** Exactly one of deviceIds and filter. The targets are fixed when the rollout is created. */
+export type RolloutTargetInput = {
+  /** Device ids (DJI sn) from the inventory. */
+  deviceIds?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Every inventory device matching it, as it stands now. */
+  filter?: InputMaybe<DeviceFilter>;
+};
+
+/** Where one device of a rollout stands. */
+export type RolloutTargetStatus =
+  | 'CANCELED'
+  | 'FAILED'
+  | 'IN_PROGRESS'
+  | 'QUEUED'
+  | 'SKIPPED'
+  | 'SUCCEEDED';
 
 /** A Huawei device-shadow (desired properties) delivery status change. */
 export type ShadowEvent = {
@@ -265,6 +549,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Every recorded change of a device (versions, online, upgrading, dock), optionally of one dock or one device. */
   deviceChanged: Device;
+  /** Every change of status or counts of a rollout (of every rollout without id). */
+  rolloutChanged: Rollout;
   /** Every recorded shadow event, optionally for one device. */
   shadowStatusChanged: ShadowEvent;
   /** One message per recorded ProgressEvent. Filters combine with AND. With `after` (a ProgressEvent id), first replays every matching event recorded after it, in order, then goes live with no gap or duplicate. */
@@ -275,6 +561,11 @@ export type Subscription = {
 export type SubscriptionDeviceChangedArgs = {
   deviceId?: InputMaybe<Scalars['String']['input']>;
   gatewaySn?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type SubscriptionRolloutChangedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -428,6 +719,23 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: string;
 };
 
+export type CreateRolloutInput = {
+  attemptTimeoutSeconds?: number;
+  /** 1 to 10. */
+  attemptsPerDevice?: number;
+  /** 0 to 100. */
+  maxFailurePercentage?: number;
+  /** 1 to 1000. */
+  maxInProgress?: number;
+  minFinishedBeforeThreshold?: number;
+  name: string;
+  /** One package per model: each device gets the package of its model. */
+  packageIds: Array<string | number>;
+  /** Starts by itself then; without it, startRollout starts it. */
+  startAt?: string | null | undefined;
+  target: RolloutTargetInput;
+};
+
 /** Device filters, combined with AND. */
 export type DeviceFilter = {
   consistencyUpgradeNeeded?: boolean | null | undefined;
@@ -462,6 +770,51 @@ export type FirmwareUpgradeType =
   | 'CONSISTENT'
   | 'PSDK'
   | 'REGULAR';
+
+/** A DJI firmware build, checked as createFirmwareUpgrade checks a device. */
+export type RegisterFirmwarePackageInput = {
+  fileName: string;
+  fileSize: number;
+  /** http(s) URL the device downloads from. */
+  fileUrl: string;
+  firmwareUpgradeType: FirmwareUpgradeType;
+  /** 32 hex digits. */
+  md5: string;
+  /** DJI model key domain-type-sub_type, e.g. 3-1-0 (Dock). */
+  model: string;
+  /** The version the device reports once upgraded (product_version). */
+  version: string;
+};
+
+/** MANUAL (pauseRollout) or FAILURE_THRESHOLD (the brake). */
+export type RolloutPauseReason =
+  | 'FAILURE_THRESHOLD'
+  | 'MANUAL';
+
+/** SCHEDULED until started (startRollout or startAt); RUNNING; PAUSED (nothing new is sent); COMPLETED; CANCELED. */
+export type RolloutStatus =
+  | 'CANCELED'
+  | 'COMPLETED'
+  | 'PAUSED'
+  | 'RUNNING'
+  | 'SCHEDULED';
+
+/** Exactly one of deviceIds and filter. The targets are fixed when the rollout is created. */
+export type RolloutTargetInput = {
+  /** Device ids (DJI sn) from the inventory. */
+  deviceIds?: Array<string> | null | undefined;
+  /** Every inventory device matching it, as it stands now. */
+  filter?: DeviceFilter | null | undefined;
+};
+
+/** Where one device of a rollout stands. */
+export type RolloutTargetStatus =
+  | 'CANCELED'
+  | 'FAILED'
+  | 'IN_PROGRESS'
+  | 'QUEUED'
+  | 'SKIPPED'
+  | 'SUCCEEDED';
 
 /** Delivery status of a device-shadow change. */
 export type ShadowStatus =
@@ -501,6 +854,50 @@ export type UpgradeTaskFilter = {
   status?: UpgradeStatus | null | undefined;
 };
 
+export type CreateRolloutMutationVariables = Exact<{
+  input: CreateRolloutInput;
+}>;
+
+
+export type CreateRolloutMutation = { createRollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type StartRolloutMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type StartRolloutMutation = { startRollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type PauseRolloutMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseRolloutMutation = { pauseRollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type ResumeRolloutMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeRolloutMutation = { resumeRollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type CancelRolloutMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelRolloutMutation = { cancelRollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type RetryRolloutFailuresMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryRolloutFailuresMutation = { retryRolloutFailures: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
+export type RolloutFieldsFragment = { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, maxInProgress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } };
+
 export type FirmwareVersionsQueryVariables = Exact<{
   model?: string | null | undefined;
   source?: UpgradeSource | null | undefined;
@@ -527,6 +924,21 @@ export type FollowProgressSubscriptionVariables = Exact<{
 
 export type FollowProgressSubscription = { upgradeProgress: { task: { id: string, status: UpgradeStatus, progress: number | null }, subTask: { id: string, deviceId: string, status: UpgradeStatus, step: string | null, percent: number | null }, event: { id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, occurredAt: string } } };
 
+export type RolloutDetailQueryVariables = Exact<{
+  id: string | number;
+  after?: string | null | undefined;
+}>;
+
+
+export type RolloutDetailQuery = { rollout: { id: string, name: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number }, packages: Array<{ model: string, version: string }>, targets: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, status: RolloutTargetStatus, attempts: number, lastError: string | null, device: { deviceId: string, modelName: string | null, firmwareVersion: string | null }, subTask: { status: UpgradeStatus, errorCode: string | null, statusDesc: string | null } | null } }> } } | null };
+
+export type FollowRolloutSubscriptionVariables = Exact<{
+  id?: string | number | null | undefined;
+}>;
+
+
+export type FollowRolloutSubscription = { rolloutChanged: { id: string, status: RolloutStatus, pauseReason: RolloutPauseReason | null, progress: number, counts: { total: number, queued: number, inProgress: number, succeeded: number, failed: number, skipped: number, canceled: number } } };
+
 export type FollowShadowChangesSubscriptionVariables = Exact<{
   deviceId?: string | null | undefined;
 }>;
@@ -552,6 +964,13 @@ export type ListTasksQueryVariables = Exact<{
 
 export type ListTasksQuery = { upgradeTasks: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, statusCounts: Array<{ status: UpgradeStatus, count: number }>, subTasks: Array<{ id: string, deviceId: string, status: UpgradeStatus, vendorStatus: string | null, step: string | null, percent: number | null, currentVersion: string | null, targetVersion: string | null }> } }> } };
 
+export type RegisterFirmwarePackageMutationVariables = Exact<{
+  input: RegisterFirmwarePackageInput;
+}>;
+
+
+export type RegisterFirmwarePackageMutation = { registerFirmwarePackage: { id: string, model: string, modelName: string | null, version: string, createdAt: string } };
+
 export type StartFirmwareUpgradeMutationVariables = Exact<{
   input: CreateFirmwareUpgradeInput;
 }>;
@@ -566,12 +985,21 @@ export type TaskDetailQueryVariables = Exact<{
 
 export type TaskDetailQuery = { upgradeTask: { id: string, source: UpgradeSource, kind: UpgradeKind, externalId: string, appId: string | null, gatewaySn: string | null, status: UpgradeStatus, progress: number | null, createdAt: string, updatedAt: string, subTasks: Array<{ id: string, deviceId: string, externalId: string | null, status: UpgradeStatus, vendorStatus: string | null, subStatus: string | null, step: string | null, percent: number | null, sourceVersion: string | null, currentVersion: string | null, targetVersion: string | null, statusDesc: string | null, errorCode: string | null, upgradeTime: string | null, fileName: string | null, fileSize: number | null, firmwareUpgradeType: FirmwareUpgradeType | null, updatedAt: string, events: Array<{ id: string, status: UpgradeStatus, vendorStatus: string | null, percent: number | null, step: string | null, errorCode: string | null, occurredAt: string, receivedAt: string }> }> } | null };
 
-
+export const RolloutFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<RolloutFieldsFragment, unknown>;
+export const CreateRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CreateRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateRolloutInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createRollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<CreateRolloutMutation, CreateRolloutMutationVariables>;
+export const StartRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"startRollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<StartRolloutMutation, StartRolloutMutationVariables>;
+export const PauseRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"PauseRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"pauseRollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<PauseRolloutMutation, PauseRolloutMutationVariables>;
+export const ResumeRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ResumeRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"resumeRollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<ResumeRolloutMutation, ResumeRolloutMutationVariables>;
+export const CancelRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"CancelRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cancelRollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<CancelRolloutMutation, CancelRolloutMutationVariables>;
+export const RetryRolloutFailuresDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RetryRolloutFailures"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"retryRolloutFailures"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"RolloutFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"RolloutFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"Rollout"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"maxInProgress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]} as unknown as DocumentNode<RetryRolloutFailuresMutation, RetryRolloutFailuresMutationVariables>;
 export const FirmwareVersionsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"FirmwareVersions"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"model"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"source"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeSource"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"firmwareVersions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"model"},"value":{"kind":"Variable","name":{"kind":"Name","value":"model"}}},{"kind":"Argument","name":{"kind":"Name","value":"source"},"value":{"kind":"Variable","name":{"kind":"Name","value":"source"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}}]}}]} as unknown as DocumentNode<FirmwareVersionsQuery, FirmwareVersionsQueryVariables>;
 export const FollowDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]} as unknown as DocumentNode<FollowDevicesSubscription, FollowDevicesSubscriptionVariables>;
 export const FollowProgressDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowProgress"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeProgress"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"taskId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"taskId"}}},{"kind":"Argument","name":{"kind":"Name","value":"gatewaySn"},"value":{"kind":"Variable","name":{"kind":"Name","value":"gatewaySn"}}},{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"task"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTask"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}}]}},{"kind":"Field","name":{"kind":"Name","value":"event"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}}]}}]}}]}}]} as unknown as DocumentNode<FollowProgressSubscription, FollowProgressSubscriptionVariables>;
+export const RolloutDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RolloutDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rollout"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}},{"kind":"Field","name":{"kind":"Name","value":"packages"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"version"}}]}},{"kind":"Field","name":{"kind":"Name","value":"targets"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"EnumValue","value":"FAILED"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"attempts"}},{"kind":"Field","name":{"kind":"Name","value":"lastError"}},{"kind":"Field","name":{"kind":"Name","value":"device"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTask"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}}]}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<RolloutDetailQuery, RolloutDetailQueryVariables>;
+export const FollowRolloutDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowRollout"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rolloutChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"pauseReason"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"counts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"total"}},{"kind":"Field","name":{"kind":"Name","value":"queued"}},{"kind":"Field","name":{"kind":"Name","value":"inProgress"}},{"kind":"Field","name":{"kind":"Name","value":"succeeded"}},{"kind":"Field","name":{"kind":"Name","value":"failed"}},{"kind":"Field","name":{"kind":"Name","value":"skipped"}},{"kind":"Field","name":{"kind":"Name","value":"canceled"}}]}}]}}]}}]} as unknown as DocumentNode<FollowRolloutSubscription, FollowRolloutSubscriptionVariables>;
 export const FollowShadowChangesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"subscription","name":{"kind":"Name","value":"FollowShadowChanges"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"shadowStatusChanged"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"deviceId"},"value":{"kind":"Variable","name":{"kind":"Name","value":"deviceId"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"serviceId"}},{"kind":"Field","name":{"kind":"Name","value":"properties"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]} as unknown as DocumentNode<FollowShadowChangesSubscription, FollowShadowChangesSubscriptionVariables>;
 export const ListDevicesDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListDevices"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DeviceFilter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"devices"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}},{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"softwareVersion"}},{"kind":"Field","name":{"kind":"Name","value":"consistencyUpgradeNeeded"}},{"kind":"Field","name":{"kind":"Name","value":"upgrading"}},{"kind":"Field","name":{"kind":"Name","value":"online"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeenAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListDevicesQuery, ListDevicesQueryVariables>;
 export const ListTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTaskFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListTasksQuery, ListTasksQueryVariables>;
+export const RegisterFirmwarePackageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RegisterFirmwarePackage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterFirmwarePackageInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"registerFirmwarePackage"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<RegisterFirmwarePackageMutation, RegisterFirmwarePackageMutationVariables>;
 export const StartFirmwareUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartFirmwareUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateFirmwareUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createFirmwareUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]} as unknown as DocumentNode<StartFirmwareUpgradeMutation, StartFirmwareUpgradeMutationVariables>;
 export const TaskDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TaskDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"appId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"sourceVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"upgradeTime"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"fileSize"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareUpgradeType"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<TaskDetailQuery, TaskDetailQueryVariables>;

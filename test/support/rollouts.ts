@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { UpgradeSource } from '../../src/domain';
 import { Device } from '../../src/inventory/device.entity';
 import type { Gateway } from '../../src/gateway';
+import { eventually, type TestGateway } from './gateway';
 
 /** DJI model keys used by the rollout tests: DJI Dock 2 and its Matrice 3D. */
 export const DOCK_MODEL = '3-2-0';
@@ -18,6 +19,22 @@ export function packageInput(model: string, version: string) {
     fileName: `${model}_${version}.zip`,
     firmwareUpgradeType: 'REGULAR',
   };
+}
+
+/** Resolves once the inventory knows `count` devices whose id starts with `prefix`, each with its firmware version (from the docks' topology and state). */
+export async function inventoryHas(gateway: { gql: TestGateway['gql'] }, prefix: string, count: number, timeoutMs = 20_000): Promise<void> {
+  await eventually(
+    async () => {
+      const { body } = await gateway.gql<{ devices: { totalCount: number; edges: { node: { firmwareVersion: string | null } }[] } }>(
+        `query ($p: String) { devices(first: 200, filter: { deviceIdPrefix: $p }) { totalCount edges { node { firmwareVersion } } } }`,
+        { p: prefix },
+      );
+      const devices = body.data?.devices;
+      return devices !== undefined && devices.totalCount === count && devices.edges.every((e) => e.node.firmwareVersion !== null);
+    },
+    timeoutMs,
+    `${count} ${prefix}… devices in the inventory`,
+  );
 }
 
 /** Puts devices into the inventory's table as its ingest would (the tests' fleet). */
