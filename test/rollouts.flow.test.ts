@@ -1,13 +1,13 @@
 import { silentOutput } from '../src/simulators/output';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
-import { AIRCRAFT_MODEL, DOCK_MODEL, inventoryHas, packageInput, seedDevices, watchFleet } from './support/rollouts';
+import { AIRCRAFT_MODEL, DOCK_MODEL, fleetWatcher, inventoryHas, packageInput, seedDevices } from './support/rollouts';
 
 jest.setTimeout(120_000);
 
 /*
  * Rollouts end to end: a real gateway (SQLite file, embedded broker), many
- * simulated docks in process, a watcher on the broker that counts what is in
+ * simulated docks in process, a watcher told by the docks themselves what is in
  * flight at every ota_create, and a graphql-ws client on rolloutChanged.
  */
 
@@ -87,7 +87,9 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
   const CAP = 7;
   // Each dock announces itself and its aircraft (topology and state): the inventory the rollout picks from.
   // Two docks already run the target version, one aircraft is of a model with no package.
+  const watcher = fleetWatcher(CAP);
   await startDocks('FLEETA', N, (i) => ({
+    onUpgrade: watcher.onUpgrade,
     busyRate: 0.25,
     dockModel: DOCK_MODEL,
     firmwareVersion: i < 2 ? '10.02.0001' : '10.01.0000',
@@ -96,7 +98,6 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
   await inventoryHas(gw, 'FLEETA', 2 * N);
   const dockPkg = await register(DOCK_MODEL, '10.02.0001');
   const aircraftPkg = await register(AIRCRAFT_MODEL, '10.02.0001');
-  const watcher = await watchFleet(gw.mqttUrl, CAP);
 
   const created = await create({
     name: 'fleet A',
@@ -113,7 +114,6 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
 
   expect((await command('startRollout', created.id)).rollout?.status).toBe('RUNNING');
   await eventually(() => live.received.some((m) => m.rolloutChanged.status === 'COMPLETED'), 90_000, 'the rollout to complete');
-  await watcher.close();
 
   const final = await rollout(created.id);
   expect(final).toMatchObject({ status: 'COMPLETED', progress: 100, counts: { total: 60, succeeded: 57, skipped: 3, failed: 0, queued: 0, inProgress: 0 } });
@@ -152,10 +152,10 @@ test('a fleet of docks with aircraft: the cap holds at every moment and the pipe
 
 test('the failure brake pauses with FAILURE_THRESHOLD and sends nothing new; resume goes on; cancel sends nothing more, lets the in-flight finish and cancels the rest', async () => {
   // Docks 0..5 fail every upgrade, 6..11 succeed; the queue is in dock order, so failures come first.
-  await startDocks('FLEETB', 12, (i) => ({ failRate: i < 6 ? 1 : 0, dockModel: '3-3-0', firmwareVersion: '1.0', aircraft: null }));
+  const watcher = fleetWatcher(2);
+  await startDocks('FLEETB', 12, (i) => ({ onUpgrade: watcher.onUpgrade, failRate: i < 6 ? 1 : 0, dockModel: '3-3-0', firmwareVersion: '1.0', aircraft: null }));
   await inventoryHas(gw, 'FLEETB', 12);
   const pkg = await register('3-3-0', '2.0');
-  const watcher = await watchFleet(gw.mqttUrl, 2);
   const created = await create({
     name: 'brake',
     packageIds: [pkg],
@@ -188,7 +188,6 @@ test('the failure brake pauses with FAILURE_THRESHOLD and sends nothing new; res
   const sentWhenCanceled = watcher.state.sends;
   await new Promise((r) => setTimeout(r, 400));
   expect(watcher.state.sends).toBe(sentWhenCanceled);
-  await watcher.close();
   const final = await rollout(created.id);
   expect(final.status).toBe('CANCELED');
   expect(final.counts.failed + final.counts.succeeded + final.counts.canceled).toBe(12);
@@ -202,10 +201,10 @@ test('the failure brake pauses with FAILURE_THRESHOLD and sends nothing new; res
 
 test('failures spend attempts up to attemptsPerDevice; retryRolloutFailures queues them again and the rollout completes', async () => {
   const mode = { failing: true };
-  await startDocks('FLEETC', 4, { failRate: 0.5, random: () => (mode.failing ? 0 : 0.99), dockModel: '3-1-0', firmwareVersion: '1.0', aircraft: null });
+  const watcher = fleetWatcher(3);
+  await startDocks('FLEETC', 4, { onUpgrade: watcher.onUpgrade, failRate: 0.5, random: () => (mode.failing ? 0 : 0.99), dockModel: '3-1-0', firmwareVersion: '1.0', aircraft: null });
   await inventoryHas(gw, 'FLEETC', 4);
   const pkg = await register('3-1-0', '2.0');
-  const watcher = await watchFleet(gw.mqttUrl, 3);
   const created = await create({ name: 'retry', packageIds: [pkg], target: { deviceIds: ['FLEETC000', 'FLEETC001', 'FLEETC002', 'FLEETC003'] }, maxInProgress: 3, attemptsPerDevice: 2, maxFailurePercentage: 100 });
   await command('startRollout', created.id);
   await eventually(async () => (await rollout(created.id)).status === 'COMPLETED', 30_000, 'all to fail');
@@ -228,7 +227,6 @@ test('failures spend attempts up to attemptsPerDevice; retryRolloutFailures queu
   expect((await command('resumeRollout', created.id)).errors?.[0].extensions).toMatchObject({ code: 'ROLLOUT_STATE_CONFLICT', status: 'RUNNING' });
   await eventually(async () => (await rollout(created.id)).status === 'COMPLETED', 30_000, 'the retry to complete');
   expect((await rollout(created.id)).counts).toMatchObject({ succeeded: 4, failed: 0 });
-  await watcher.close();
   expect(watcher.state.violations).toEqual([]);
   await expectCountsMatchRecount(created.id);
 });

@@ -48,6 +48,11 @@ export const FAILURE_RESULT = 312022;
 /** What a real dock answers to an `ota_create` while it is still busy with another upgrade (protocols.md §2.3). */
 export const BUSY_RESULT = 312014;
 
+/** What {@link DockOptions.onUpgrade} is told. */
+export type DockUpgradeEvent =
+  | { readonly kind: 'ota_create'; readonly gatewaySn: string; readonly bid: string; readonly devices: readonly string[]; readonly resend: boolean; readonly result: number }
+  | { readonly kind: 'ending'; readonly gatewaySn: string; readonly bid: string; readonly status: 'ok' | 'failed' };
+
 /** What a dock answers to an `ota_create` while busy with something else (`busyRate`). */
 export const DOCK_BUSY_RESULT = 312015;
 
@@ -69,6 +74,12 @@ export interface DockOptions {
   readonly failRate?: number;
   /** Random numbers in [0, 1) for `busyRate` and `failRate`. @default Math.random */
   readonly random?: () => number;
+  /**
+   * Told, synchronously, of every `ota_create` the dock receives (with the
+   * result it answers) and of every upgrade about to send its last report:
+   * tests count what is in flight from the docks' side with it.
+   */
+  readonly onUpgrade?: (event: DockUpgradeEvent) => void;
   /** Divides the time between reports: 2 is twice as fast. @default 1 */
   readonly speed?: number;
   /** Time between reports at speed 1. @default DEFAULT_INTERVAL_MS */
@@ -404,6 +415,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
           data: { result: report.result, output },
         };
         replies.push(waitForReply(tid, bid));
+        if (report.status !== 'in_progress') options.onUpgrade?.({ kind: 'ending', gatewaySn: sn, bid, status: report.status });
         await publish(eventsTopic(sn), event);
         out.info(
           `→ ${eventsTopic(sn)} ota_progress ${report.status} ${report.step} ${report.percent}%` +
@@ -457,6 +469,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
       running = bid;
     }
     const data = result === 0 ? { result, output: { status: 'in_progress' } } : { result };
+    options.onUpgrade?.({ kind: 'ota_create', gatewaySn: sn, bid, devices, resend, result });
     try {
       await publish(servicesReplyTopic(sn), { tid, bid, timestamp: timestamp(), method: OTA_CREATE_METHOD, gateway: sn, data });
     } catch (error) {

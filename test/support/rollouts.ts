@@ -1,5 +1,5 @@
-import mqtt, { type MqttClient } from 'mqtt';
 import { UpgradeSource } from '../../src/domain';
+import type { DockUpgradeEvent } from '../../src/simulators/dji-dock';
 import { Device } from '../../src/inventory/device.entity';
 import type { Gateway } from '../../src/gateway';
 import { eventually, type TestGateway } from './gateway';
@@ -67,53 +67,56 @@ export async function seedDevices(
 }
 
 /**
- * Watches the broker as the docks see it: every `ota_create` (the first send of
- * each bid) puts its devices in flight, and the dock's refusal or its last
- * `ota_progress` (ok, failed) takes them out. `max` is the most devices in
- * flight at any moment; `violations` every moment above `cap`.
+ * Counts what is in flight as the docks see it (hand `watcher.onUpgrade` to
+ * every simulated dock): every new `ota_create` a dock accepts puts its devices
+ * in flight, its last report (ok, failed) takes them out; a refusal is over at
+ * once. `max` is the most devices in flight at any moment; `violations` every
+ * moment above `cap`, and every ota_create a dock got while it was upgrading.
  */
-export async function watchFleet(url: string, cap: number) {
-  const client: MqttClient = await mqtt.connectAsync(url, { clientId: `fleet-watch-${Math.random().toString(36).slice(2)}`, clean: true });
-  await client.subscribeAsync(['thing/product/+/services', 'thing/product/+/services_reply', 'thing/product/+/events'], { qos: 1 });
+export function fleetWatcher(cap: number) {
   const inFlight = new Map<string, number>();
   const seen = new Set<string>();
-  const state = { now: 0, max: 0, sends: 0, busy: 0, ended: 0, violations: [] as string[], createsPerDevice: new Map<string, number>(), busyPerDevice: new Map<string, number>() };
-  const bidDevices = new Map<string, string[]>();
-  const dockBusy = new Set<string>();
-  client.on('message', (topic, payload) => {
-    const json = JSON.parse(payload.toString());
-    const dock = topic.split('/')[2];
-    if (topic.endsWith('/services') && json.method === 'ota_create') {
-      if (seen.has(json.bid)) return;
-      seen.add(json.bid);
+  const upgradingDocks = new Set<string>();
+  const state = {
+    now: 0,
+    max: 0,
+    sends: 0,
+    busy: 0,
+    ended: 0,
+    violations: [] as string[],
+    createsPerDevice: new Map<string, number>(),
+    busyPerDevice: new Map<string, number>(),
+  };
+  const onUpgrade = (event: DockUpgradeEvent): void => {
+    if (event.kind === 'ota_create') {
+      if (seen.has(event.bid)) return; // a resend of the same command
+      seen.add(event.bid);
       state.sends++;
-      if (dockBusy.has(dock)) state.violations.push(`second ota_create to busy dock ${dock}`);
-      dockBusy.add(dock);
-      const devices: string[] = json.data.devices.map((d: { sn: string }) => d.sn);
-      for (const sn of devices) state.createsPerDevice.set(sn, (state.createsPerDevice.get(sn) ?? 0) + 1);
-      bidDevices.set(json.bid, devices);
-      inFlight.set(json.bid, devices.length);
-      state.now += devices.length;
+      if (upgradingDocks.has(event.gatewaySn)) state.violations.push(`ota_create to dock ${event.gatewaySn} while it upgrades`);
+      for (const sn of event.devices) state.createsPerDevice.set(sn, (state.createsPerDevice.get(sn) ?? 0) + 1);
+      if (event.result !== 0) {
+        if (event.result === 312015 || event.result === 312014) {
+          state.busy++;
+          for (const sn of event.devices) state.busyPerDevice.set(sn, (state.busyPerDevice.get(sn) ?? 0) + 1);
+        }
+        // Counted in flight for the moment it took to refuse.
+        if (state.now + event.devices.length > cap) state.violations.push(`${state.now + event.devices.length} in flight > ${cap}`);
+        state.max = Math.max(state.max, state.now + event.devices.length);
+        return;
+      }
+      upgradingDocks.add(event.gatewaySn);
+      inFlight.set(event.bid, event.devices.length);
+      state.now += event.devices.length;
       state.max = Math.max(state.max, state.now);
       if (state.now > cap) state.violations.push(`${state.now} in flight > ${cap}`);
       return;
     }
-    const end = () => {
-      const n = inFlight.get(json.bid);
-      if (n === undefined) return;
-      inFlight.delete(json.bid);
-      dockBusy.delete(dock);
-      state.now -= n;
-      state.ended++;
-    };
-    if (topic.endsWith('/services_reply') && json.data?.result !== 0) {
-      if ((json.data?.result === 312015 || json.data?.result === 312014) && inFlight.has(json.bid)) {
-        state.busy++;
-        for (const sn of bidDevices.get(json.bid) ?? []) state.busyPerDevice.set(sn, (state.busyPerDevice.get(sn) ?? 0) + 1);
-      }
-      end();
-    }
-    if (topic.endsWith('/events') && json.method === 'ota_progress' && ['ok', 'failed'].includes(json.data?.output?.status)) end();
-  });
-  return { state, close: () => client.endAsync(true) };
+    const n = inFlight.get(event.bid);
+    if (n === undefined) return;
+    inFlight.delete(event.bid);
+    upgradingDocks.delete(event.gatewaySn);
+    state.now -= n;
+    state.ended++;
+  };
+  return { state, onUpgrade };
 }
