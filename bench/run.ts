@@ -324,7 +324,7 @@ function noteLines(r: Results): string[] {
     const o = r.rollout;
     const ideal = (Math.ceil(o.docks / o.maxInProgress) * o.upgradeMs) / 1000;
     notes.push(
-      `Rollout: one MQTT client answers for all ${o.docks} docks (accepts every ota_create, reports ok after ${o.upgradeMs} ms); in flight is counted as the docks see it, ` +
+      `Rollout: ${o.docks} light MQTT clients, one per dock (each accepts its ota_create and reports ok after ${o.upgradeMs} ms); in flight is counted as the docks see it, ` +
         `from each ota_create to its last report; the whole rollout took ${f1(o.seconds)} s against ${f1(ideal)} s with the pipe always full.`,
     );
   }

@@ -27,9 +27,14 @@ export interface RolloutBenchResult {
 
 const MODEL = '3-2-0';
 
+/** Docks connecting at once. */
+const CONNECT_WAVE = 50;
+
+const dockSn = (i: number) => `BENCH-DOCK-${String(i).padStart(5, '0')}`;
+
 /**
- * The rollout scenario: `docks` simulated docks (one MQTT client answering for
- * all of them: every ota_create is accepted and ends `ok` after `upgradeMs`),
+ * The rollout scenario: `docks` simulated docks (one light MQTT client each,
+ * connected as its dock: every ota_create is accepted and ends `ok` after `upgradeMs`),
  * a rollout over all of them with `maxInProgress`. Measures how full the
  * engine keeps the pipe and how long a free slot stays empty.
  */
@@ -43,10 +48,22 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
   await seedDocks(path, docks);
   const gw = await startGatewayProcess({ dir, label: 'rollout', cpuProfileDir: ctx.profileDir ?? undefined });
   const agent = keepAliveAgent(2);
-  const fleet = await mqtt.connectAsync(gw.mqttUrl, { clientId: `bench-fleet-${process.pid}`, clean: true });
+  // One MQTT client per dock, connected as it (the broker lets a client speak only for its own dock).
+  const sns = Array.from({ length: docks }, (_, i) => dockSn(i));
+  const clients: mqtt.MqttClient[] = [];
   try {
     return await explainFailure(gw, async () => {
-      await fleet.subscribeAsync('thing/product/+/services', { qos: 1 });
+      for (let i = 0; i < sns.length; i += CONNECT_WAVE) {
+        clients.push(
+          ...(await Promise.all(
+            sns.slice(i, i + CONNECT_WAVE).map(async (sn) => {
+              const client = await mqtt.connectAsync(gw.mqttUrl, { clientId: sn, clean: true, reconnectPeriod: 0 });
+              await client.subscribeAsync(`thing/product/${sn}/services`, { qos: 1 });
+              return client;
+            }),
+          )),
+        );
+      }
       const seen = new Set<string>();
       let inFlight = 0;
       let maxInFlight = 0;
@@ -66,7 +83,7 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
         maxInFlight = Math.max(maxInFlight, inFlight);
         if (steadySince === null && inFlight >= cap) steadySince = now;
       };
-      fleet.on('message', (topic, payload) => {
+      const answer = (client: mqtt.MqttClient, topic: string, payload: Buffer) => {
         const message = JSON.parse(payload.toString());
         if (message.method !== 'ota_create' || seen.has(message.bid)) return;
         seen.add(message.bid);
@@ -80,7 +97,7 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
         change(n);
         const sn = topic.split('/')[2];
         const reply = { tid: message.tid, bid: message.bid, timestamp: Date.now(), method: 'ota_create', data: { result: 0, output: { status: 'in_progress' } } };
-        void fleet.publishAsync(`thing/product/${sn}/services_reply`, JSON.stringify(reply), { qos: 1 });
+        void client.publishAsync(`thing/product/${sn}/services_reply`, JSON.stringify(reply), { qos: 1 });
         setTimeout(() => {
           const done = {
             tid: randomUUID(),
@@ -93,9 +110,10 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
           // The device has finished once it says so; the slot is free from here.
           finishes.push(performance.now());
           change(-n);
-          void fleet.publishAsync(`thing/product/${sn}/events`, JSON.stringify(done), { qos: 1 });
+          void client.publishAsync(`thing/product/${sn}/events`, JSON.stringify(done), { qos: 1 });
         }, upgradeMs);
-      });
+      };
+      for (const client of clients) client.on('message', (topic, payload) => answer(client, topic, payload));
 
       const pkg = await graphql<{ registerFirmwarePackage: { id: string } }>(agent, gw.port, REGISTER, {
         input: { model: MODEL, version: '2.0', fileUrl: 'https://fw.example/dock2.zip', md5: 'e4d909c290d0fb1ca068ffaddf22cbd0', fileSize: 1_000_000, fileName: 'dock2.zip', firmwareUpgradeType: 'REGULAR' },
@@ -129,7 +147,7 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
     });
   } finally {
     agent.destroy();
-    await fleet.endAsync(true).catch(() => undefined);
+    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
     await gw.stop();
   }
 }
@@ -146,7 +164,7 @@ async function seedDocks(path: string, n: number): Promise<void> {
   try {
     await run('BEGIN');
     for (let i = 0; i < n; i++) {
-      const sn = `BENCH-DOCK-${String(i).padStart(5, '0')}`;
+      const sn = dockSn(i);
       await run(
         `INSERT INTO device (id, source, device_id, gateway_sn, model, firmware_version, upgrading, online, last_seen_at, created_at, updated_at)
          VALUES (?, 'DJI', ?, ?, ?, '1.0', 0, 1, ?, ?, ?)`,
