@@ -226,6 +226,16 @@ test('Huawei: a device appears with its first push; firmware and software versio
     errorCode: '7',
   });
   expect(await device(deviceId)).toMatchObject({ firmwareVersion: '1.6', softwareVersion: '2.0' });
+
+  // A shadow push is a push too: its device appears, with nothing known of its versions.
+  const shadowOnly = `hw-${randomUUID()}`;
+  const response = await fetch(`${gateway.url}/v1.0.0/messageReceiver`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ notifyType: 'deviceDesiredPropertiesModifyStatusChanged', deviceId: shadowOnly, serviceId: 'svc', properties: { a: 1 }, status: 'DELIVERED' }),
+  });
+  expect(response.status).toBe(200);
+  expect(await device(shadowOnly, 'HUAWEI')).toMatchObject({ deviceId: shadowOnly, firmwareVersion: null, softwareVersion: null });
 });
 
 test('every filter, keyset pages, and firmwareVersions counts', async () => {

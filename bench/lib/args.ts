@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly tasks: number;
   /** Scenario 4: sequential requests per query. */
   readonly requests: number;
+  /** Inventory scenario: devices stored. */
+  readonly devices: number;
   /** Rollout: simulated docks in the rollout. */
   readonly docks: number;
   /** Rollout: its maxInProgress. */
@@ -39,7 +41,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'rollout'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'inventory', 'rollout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -53,6 +55,7 @@ const DEFAULTS = {
   events: 100_000,
   tasks: 10_000,
   requests: 200,
+  devices: 10_000,
   docks: 1_000,
   cap: 100,
   upgrade: 1_000,
@@ -69,6 +72,7 @@ const SMOKE = {
   events: 2_000,
   tasks: 200,
   requests: 20,
+  devices: 500,
   docks: 50,
   cap: 10,
   upgrade: 200,
@@ -87,7 +91,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rounds R       fan-out: events fanned out (default ${DEFAULTS.rounds})
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
-  --requests N     query: sequential requests per query (default ${DEFAULTS.requests})
+  --requests N     query and inventory: sequential requests per query (default ${DEFAULTS.requests})
+  --devices N      inventory: devices stored (default ${DEFAULTS.devices})
   --docks N        rollout: simulated docks in the rollout (default ${DEFAULTS.docks})
   --cap N          rollout: its maxInProgress (default ${DEFAULTS.cap})
   --upgrade MS     rollout: how long each simulated upgrade takes (default ${DEFAULTS.upgrade})

@@ -8,6 +8,7 @@
  *   tasks.ts  the task list, merged from all three sources
  *   form.ts   the createFirmwareUpgrade form and its server-side errors
  *   auth.ts   the API token prompt and its sessionStorage
+ *   devices.ts the Devices view: the fleet inventory, its version distribution, live
  */
 import { byId, setText } from './dom';
 import { setupUpgradeForm } from './form';
@@ -15,6 +16,7 @@ import { TASK_QUERY, TASKS_QUERY, type TaskData, type TasksData } from './graphq
 import { describeError, request } from './http';
 import { startLive, type LiveState } from './live';
 import { TaskList } from './tasks';
+import { startDevicesView } from './devices';
 
 const PAGE_SIZE = 20;
 
@@ -98,3 +100,5 @@ const live = startLive({
  * opened, the list is read anyway.
  */
 void Promise.race([live.connected, new Promise((resolve) => setTimeout(resolve, LIST_WAITS_FOR_SOCKET_MS))]).then(loadPage);
+
+startDevicesView();

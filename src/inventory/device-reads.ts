@@ -3,7 +3,7 @@ import { UpgradeSource } from '../domain/status';
 import type { Page } from '../store/read-store';
 import { Device } from './device.entity';
 import { djiProductName } from './models';
-import { type DeviceFilter, type DeviceKey, applyDeviceFilter, orderDevices } from './filter';
+import { type DeviceFilter, type DeviceKey, applyDeviceFilter, devicesMatching } from './filter';
 
 /** How many devices run one firmware version of one model. */
 export interface FirmwareVersionCount {
@@ -28,7 +28,7 @@ export class DeviceReadStore {
   /** Devices matching `filter`, in (source, device id) order, after `after`. */
   async list(filter: DeviceFilter, first: number, after: DeviceKey | null): Promise<Page<Device>> {
     const totalCount = await applyDeviceFilter(this.query(), 'd', filter).getCount();
-    const rows = await orderDevices(applyDeviceFilter(this.query(), 'd', filter), 'd', after)
+    const rows = await devicesMatching(this.dataSource, filter, after)
       .take(first + 1)
       .getMany();
     return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount };

@@ -1,6 +1,6 @@
-import { Brackets, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { UpgradeSource } from '../domain/status';
-import type { Device } from './device.entity';
+import { Device } from './device.entity';
 
 /**
  * Which devices: every field set narrows the set (AND). The one translation
@@ -59,6 +59,15 @@ export function applyDeviceFilter<T extends object>(qb: SelectQueryBuilder<T>, a
     qb.andWhere(`${a}.device_id LIKE :f_prefix ESCAPE '\\'`, { f_prefix: likePrefix(filter.deviceIdPrefix) });
   }
   return qb;
+}
+
+/**
+ * The devices matching `filter`, in the list's stable order, after `after`:
+ * a query to page through (`.take(n)`), count, or select ids from
+ * (`.select('d.id')`), inside a transaction (`EntityManager`) or not.
+ */
+export function devicesMatching(db: DataSource | EntityManager, filter: DeviceFilter, after: DeviceKey | null = null): SelectQueryBuilder<Device> {
+  return orderDevices(applyDeviceFilter(db.getRepository(Device).createQueryBuilder('d'), 'd', filter), 'd', after);
 }
 
 /** Orders a device query in the list's stable order, after `after` when given. */

@@ -12,6 +12,7 @@ import {
   leftDock,
   presenceChanged,
   stateReported,
+  unknownDevice,
   upgradeObserved,
 } from './rules';
 
@@ -80,6 +81,15 @@ export class Inventory {
       at,
     );
     await this.store(tx, set, current, next, at, this.pending);
+  }
+
+  /** A push that names a device and says nothing of its firmware: it exists, and was just heard of. */
+  async deviceSeen(tx: EntityManager, source: UpgradeSource, deviceId: string, at: Date): Promise<Device[]> {
+    const set = DeviceSet.of(tx);
+    const current = await set.get(tx, source, deviceId);
+    const changed: Device[] = [];
+    await this.store(tx, set, current, { ...(current ?? unknownDevice(source, deviceId, at)), lastSeenAt: at }, at, changed);
+    return changed;
   }
 
   private async recordTopology(tx: EntityManager, report: TopologyObservation, at: Date): Promise<Device[]> {

@@ -23,6 +23,7 @@ import {
   UpgradeSubTask,
   UpgradeTask,
 } from '../store/entities';
+import type { Device } from '../inventory/device.entity';
 import type { Inventory } from '../inventory/inventory';
 import { isInventoryObservation } from '../inventory/observations';
 import { type Clock, systemClock } from './clock';
@@ -115,15 +116,20 @@ export class Recorder {
    */
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
     const set = WorkingSet.of(tx);
+    this.inventory?.beginUnit();
     const messages = await this.applyUpgrade(tx, set, observation, at);
+    // The devices it changed go out with its messages (see publishProgress).
+    if (this.inventory && messages.length > 0) OWN_DEVICE_CHANGES.set(messages[0], this.inventory.takeChanged());
     // The caller's unit may read these rows next; write them now.
     await set.flush(tx);
     return messages;
   }
 
-  /** Publishes committed progress messages (see {@link applyOwnObservationIn}). */
+  /** Publishes committed progress messages (see {@link applyOwnObservationIn}), and the device changes they made. */
   publishProgress(messages: readonly UpgradeProgressMessage[]): void {
     for (const message of messages) this.bus.publishProgress(message);
+    const devices = messages.length > 0 ? OWN_DEVICE_CHANGES.get(messages[0]) : undefined;
+    if (devices) this.inventory?.publish(devices);
   }
 
   /**
@@ -215,7 +221,9 @@ export class Recorder {
       const shadow = await this.writeShadow(tx, observation, envelope.receivedAt);
       set.addLedger(ledgerRow(envelope, InboundOutcome.RECORDED, null, envelope.dedupeKey));
       const result: RecordResult = { outcome: InboundOutcome.RECORDED, reason: null, progress: [], shadow };
-      return { result, afterCommit: () => this.bus.publishShadow(shadow) };
+      // A Huawei device appears with its first push, a shadow push too.
+      const devices = this.inventory ? await this.inventory.deviceSeen(tx, observation.source, observation.deviceId, envelope.receivedAt) : [];
+      return { result, afterCommit: () => (this.bus.publishShadow(shadow), this.inventory?.publish(devices)) };
     }
     if (isInventoryObservation(observation)) {
       // Topology and device state: the inventory decides, in this transaction (src/inventory).
@@ -402,6 +410,9 @@ export class Recorder {
     return shadow;
   }
 }
+
+/** Device changes made by {@link Recorder.applyOwnObservationIn}, by the first message it returned, until published. */
+const OWN_DEVICE_CHANGES = new WeakMap<UpgradeProgressMessage, readonly Device[]>();
 
 /** The ledger row of an envelope. */
 function ledgerRow(envelope: InboundEnvelope, outcome: InboundOutcome, reason: string | null, dedupeKey: string | null): InboundMessage {

@@ -1,6 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { Device } from '../inventory/device.entity';
-import { applyDeviceFilter, type DeviceFilter } from '../inventory/filter';
+import { devicesMatching, type DeviceFilter } from '../inventory/filter';
 import type { Fleet, FleetDevice } from './fleet';
 
 const FIELDS = { source: true, deviceId: true, gatewaySn: true, model: true, firmwareVersion: true } as const;
@@ -19,8 +19,10 @@ export const inventoryFleet: Fleet = {
   },
 
   async matching(tx: EntityManager, filter: Record<string, unknown>, limit: number): Promise<FleetDevice[]> {
-    const qb = tx.getRepository(Device).createQueryBuilder('d').select(['d.source', 'd.deviceId', 'd.gatewaySn', 'd.model', 'd.firmwareVersion']);
-    applyDeviceFilter(qb, 'd', filter as DeviceFilter);
-    return qb.orderBy('d.source', 'ASC').addOrderBy('d.device_id', 'ASC').take(limit).getMany();
+    // The inventory's one filter-to-query entry point, as the devices list uses it.
+    return devicesMatching(tx, filter as DeviceFilter)
+      .select(['d.source', 'd.deviceId', 'd.gatewaySn', 'd.model', 'd.firmwareVersion'])
+      .take(limit)
+      .getMany();
   },
 };

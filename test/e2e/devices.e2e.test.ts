@@ -1,0 +1,106 @@
+/**
+ * The dashboard's Devices view in a real browser: the built gateway as a
+ * child process, Debian's Chromium through playwright-core, simulated docks
+ * (with aircraft) on its embedded broker. Everything after the first load
+ * arrives live. Run with `npm run test:e2e`.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDock, type DockSimulator } from '../../src/simulators/dji-dock';
+import { collectingOutput } from '../../src/simulators/output';
+import { freePort } from '../support/mosquitto';
+
+const SERVER = join(__dirname, '..', '..', 'dist', 'src', 'server.js');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const IN_CI = process.env.CI === 'true';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+(HAVE_CHROMIUM || IN_CI ? describe : describe.skip)('the Devices view in Chromium', () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  let dir = '';
+  let url = '';
+  let mqttUrl = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  const docks: DockSimulator[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!HAVE_CHROMIUM) throw new Error(`CI=true and no Chromium at ${CHROMIUM}`);
+    dir = mkdtempSync(join(tmpdir(), 'ota-e2e-devices-'));
+    const port = await freePort();
+    const mqttPort = await freePort();
+    child = spawn(process.execPath, [SERVER], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        MQTT_HOST: '127.0.0.1',
+        MQTT_PORT: String(mqttPort),
+        DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
+        LOG_LEVEL: 'warn',
+      },
+    });
+    url = `http://127.0.0.1:${port}`;
+    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200, 'the gateway');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    await Promise.all(docks.map((d) => d.close()));
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const row = (sn: string) => page.locator(`#devices-rows tr[data-device-id="${sn}"]`);
+
+  test('devices appear live with online dot, model and version; filters and the version chart work; a dock going away turns offline live', async () => {
+    docks.push(await startDock({ gatewaySn: 'E2EDOCK1', mqttUrl, output: collectingOutput(), firmwareVersion: '10.01.3202', consistencyUpgradeNeeded: true }));
+    await page.goto(`${url}/dashboard`);
+    await until(async () => (await row('E2EDOCK1').count()) === 1, 'the first dock in the table');
+    // A dock that connects after the page loaded comes in live.
+    docks.push(
+      await startDock({ gatewaySn: 'E2EDOCK2', mqttUrl, output: collectingOutput(), dockModel: '3-3-0', aircraft: { sn: 'E2EUAV2', model: '0-100-1', firmwareVersion: '01.00.0001' } }),
+    );
+    await until(async () => (await row('E2EUAV2').count()) === 1, 'the second dock\'s aircraft, live');
+    await until(async () => ((await row('E2EDOCK1').textContent()) ?? '').includes('10.01.3202'), 'the first dock\'s version');
+    const first = (await row('E2EDOCK1').textContent()) ?? '';
+    expect(first).toContain('DJI Dock 2 (3-2-0)');
+    expect(first).toContain('Needs consistency upgrade');
+    expect(await row('E2EDOCK1').locator('.dot').getAttribute('data-online')).toBe('true');
+    expect((await row('E2EUAV2').textContent()) ?? '').toContain('DJI Matrice 4TD (0-100-1)');
+
+    await until(async () => ((await page.locator('#versions-chart').textContent()) ?? '').includes('DJI Dock 3 (3-3-0): 1 device'), 'the version chart');
+
+    await page.getByLabel('Model key').fill('3-3-0');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await until(async () => (await page.locator('#devices-rows tr').count()) === 1, 'the filtered table');
+    expect(await row('E2EDOCK2').count()).toBe(1);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await until(async () => (await page.locator('#devices-rows tr').count()) === 4, 'the whole table again');
+
+    await docks[0].close();
+    await until(async () => (await row('E2EDOCK1').locator('.dot').getAttribute('data-online')) === 'false', 'the dock offline, live');
+    expect(pageErrors).toEqual([]);
+  });
+});
