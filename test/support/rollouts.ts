@@ -22,7 +22,7 @@ export function packageInput(model: string, version: string) {
 }
 
 /** Resolves once the inventory knows `count` devices whose id starts with `prefix`, each with its firmware version (from the docks' topology and state). */
-export async function inventoryHas(gateway: { gql: TestGateway['gql'] }, prefix: string, count: number, timeoutMs = 20_000): Promise<void> {
+export async function inventoryHas(gateway: { gql: TestGateway['gql'] }, prefix: string, count: number, timeoutMs = 60_000): Promise<void> {
   await eventually(
     async () => {
       const { body } = await gateway.gql<{ devices: { totalCount: number; edges: { node: { firmwareVersion: string | null } }[] } }>(
