@@ -16,6 +16,7 @@ import type { ScenarioContext } from './scenarios/context';
 import { fanout, type FanoutResult } from './scenarios/fanout';
 import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
 import { query, type QueryResult } from './scenarios/query';
+import { taskSize, type TaskSizeResult } from './scenarios/task-size';
 import { inventory, type InventoryResult } from './scenarios/inventory';
 import { rolloutBench, type RolloutBenchResult } from './scenarios/rollout';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
@@ -28,6 +29,8 @@ const TARGETS = {
   dashboardP99Ms: 50,
   dashboardAtEvents: 100_000,
   rssMb: 250,
+  /** A push into a task of 50 000 devices costs at most this much more than one into a task of 10. */
+  taskSizeSpread: 1.2,
 };
 
 /** Above this share of the machine's CPU taken by other processes, a scenario's figures are flagged as noisy. */
@@ -38,6 +41,7 @@ interface Results {
   webhook?: WebhookIngestResult;
   fanout?: FanoutResult;
   query?: QueryResult;
+  taskSize?: TaskSizeResult;
   inventory?: InventoryResult;
   rollout?: RolloutBenchResult;
 }
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
     webhook: () => repeated('webhook', () => webhookIngest(ctx)),
     fanout: () => repeated('fanout', () => fanout(ctx)),
     query: () => repeated('query', () => query(ctx)),
+    taskSize: () => repeated('taskSize', () => taskSize(ctx)),
     inventory: () => repeated('inventory', () => inventory(ctx)),
     rollout: () => repeated('rollout', () => rolloutBench(ctx)),
   };
@@ -178,6 +183,11 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
       target: '≤ 2× bare time',
     });
     rows.push({ ...throughput, met: ratioMet(throughput.ratio) });
+    const durable = row(s, 'messages/s vs durable baseline', 'msg/s', m.gateway.messagesPerSecond, m.durableBaseline.messagesPerSecond, {
+      higherIsBetter: true,
+      target: '≤ 2× durable time',
+    });
+    rows.push({ ...durable, met: ratioMet(durable.ratio) });
     rows.push(row(s, 'time until the last delivered', 's', m.gateway.seconds, m.baseline.seconds));
   } else failed('1 MQTT ingest', 'mqtt');
 
@@ -189,6 +199,11 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
       target: '≤ 2× bare time',
     });
     rows.push({ ...throughput, met: ratioMet(throughput.ratio) });
+    const durable = row(s, 'requests/s vs durable baseline', 'req/s', w.gateway.requestsPerSecond, w.durableBaseline.requestsPerSecond, {
+      higherIsBetter: true,
+      target: '≤ 2× durable time',
+    });
+    rows.push({ ...durable, met: ratioMet(durable.ratio) });
     rows.push(row(s, 'latency p50', 'ms', w.gateway.latencyMs.p50, w.baseline.latencyMs.p50));
     rows.push(row(s, 'latency p99', 'ms', w.gateway.latencyMs.p99, w.baseline.latencyMs.p99));
   } else failed('2 Webhook ingest', 'webhook');
@@ -222,9 +237,24 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(row(s, 'device history p99', 'ms', q.gateway.historyMs.p99, q.baseline.historyMs.p99));
   } else failed('4 Query', 'query');
 
+  if (r.taskSize && r.taskSize.runs.length > 0) {
+    const t = r.taskSize;
+    const s = `6 Task size (${t.pushes.toLocaleString('en-US')} pushes, c=${t.concurrency})`;
+    // Baseline column: the smallest task; the ratio is how much slower a push into the bigger task is.
+    const smallest = t.runs[0];
+    for (const run of t.runs) {
+      const last = run === t.runs[t.runs.length - 1];
+      rows.push(
+        row(s, `pushes/s into a task of ${run.devices.toLocaleString('en-US')}`, 'req/s', run.pushesPerSecond, smallest.pushesPerSecond, {
+          higherIsBetter: true,
+          ...(last ? { target: `≤ ${TARGETS.taskSizeSpread}× across sizes`, met: t.spread <= TARGETS.taskSizeSpread } : {}),
+        }),
+      );
+    }
+  } else failed('6 Task size', 'taskSize');
   if (r.inventory) {
     const v = r.inventory;
-    const s = `6 Inventory (${v.devices.toLocaleString('en-US')} devices)`;
+    const s = `7 Inventory (${v.devices.toLocaleString('en-US')} devices)`;
     const sized = v.devices >= 10_000;
     rows.push(row(s, 'filtered devices page (50) p50', 'ms', v.devicesPageMs.p50, null));
     rows.push(
@@ -234,7 +264,7 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(
       row(s, 'firmwareVersions p99', 'ms', v.firmwareVersionsMs.p99, null, { target: '< 50 ms @ 10 000 devices', met: sized ? v.firmwareVersionsMs.p99 < 50 : null }),
     );
-  } else if (options.only.includes('inventory')) failed('6 Inventory', 'inventory');
+  } else failed('7 Inventory', 'inventory');
 
   if (r.rollout) {
     const o = r.rollout;
@@ -293,6 +323,7 @@ function spreadLine(repeat: number, runs: { [K in keyof Results]?: NonNullable<R
   }
   if (runs.fanout) parts.push(`fan-out p99 ${range(runs.fanout.map((r) => r.gateway.latencyMs.p99), 1)} ms`);
   if (runs.query) parts.push(`dashboard p99 ${range(runs.query.map((r) => r.gateway.dashboardMs.p99), 1)} ms`);
+  if (runs.taskSize) parts.push(`task-size spread ${range(runs.taskSize.map((r) => r.spread), 2)}×`);
   return `Every figure is the median of ${repeat} runs of its scenario (gateway and baseline measured in each). Spread over the runs: ${parts.join('; ')}.`;
 }
 
@@ -335,6 +366,14 @@ function noteLines(r: Results): string[] {
       `Query: ${q.seeded.tasks} tasks, ${q.seeded.subTasks} sub-tasks on ${q.seeded.devices} devices, ${q.seeded.events} events ` +
         `(${f1(q.seeded.fileMb)} MB, seeded in ${f1(q.seeded.seconds)} s); answers ${q.gateway.dashboardBytes} / ${q.gateway.historyBytes} bytes ` +
         `(baseline ${q.baseline.dashboardBytes} / ${q.baseline.historyBytes}); ${q.requests} sequential requests each over one keep-alive connection.`,
+    );
+  }
+  if (r.mqtt) notes.push(`MQTT durable baseline (aedes, PUBACK after a group commit into SQLite): ${Math.round(r.mqtt.durableBaseline.messagesPerSecond)} msg/s.`);
+  if (r.webhook) notes.push(`Webhook durable baseline (node:http, 200 after a group commit into SQLite): ${Math.round(r.webhook.durableBaseline.requestsPerSecond)} req/s.`);
+  if (r.taskSize) {
+    notes.push(
+      `Task size: ${r.taskSize.runs.map((t) => `${t.devices} devices ${Math.round(t.pushesPerSecond)} pushes/s (p99 ${t.latencyMs.p99.toFixed(1)} ms)`).join(', ')}; ` +
+        `fastest / slowest ${r.taskSize.spread.toFixed(2)}× (target ≤ ${TARGETS.taskSizeSpread}×).`,
     );
   }
   if (r.rollout) {

@@ -1,7 +1,16 @@
 import { InitialSchema1763769600000 } from './1763769600000-InitialSchema';
 import { OutboundCommand1763856000000 } from './1763856000000-OutboundCommand';
+import { TaskCreatedBy1764000000000 } from './1764000000000-TaskCreatedBy';
+import { TaskTally1764100000000 } from './1764100000000-TaskTally';
 import { DeviceInventory1764200000000 } from './1764200000000-DeviceInventory';
 import { Rollouts1764700000000 } from './1764700000000-Rollouts';
 
 /** Every migration, oldest first. Add new ones at the end. */
-export const MIGRATIONS: Function[] = [InitialSchema1763769600000, OutboundCommand1763856000000, DeviceInventory1764200000000, Rollouts1764700000000];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1763769600000,
+  OutboundCommand1763856000000,
+  TaskCreatedBy1764000000000,
+  TaskTally1764100000000,
+  DeviceInventory1764200000000,
+  Rollouts1764700000000,
+];

@@ -1,13 +1,16 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
+import type { ServerOptions } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config';
 import type { GraphQLServices } from './graphql/context';
 import { huaweiWebhookPlugin } from './ingest/huawei/webhook.plugin';
 import type { Recorder } from './recorder/recorder';
 import { graphqlPlugin } from './server/graphql.plugin';
+import { ApiAuth } from './server/auth';
 import { healthPlugin } from './server/health.plugin';
+import { maskQuerySecrets } from './server/log-redaction';
 import type { Metrics } from './server/metrics';
 
 /** What the HTTP app is built from: the composition root provides it. */
@@ -25,13 +28,22 @@ export interface AppDependencies {
   readonly extraPlugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
 
-/** The request URL with a `token` query value masked: it must never reach a log. */
+/** The request URL with secret query values masked (`token`, `%74oken`, `token[]`, any case): they must never reach a log. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1***');
+  return maskQuerySecrets(url);
 }
 
 /** Fastify's options for the gateway: body limit, HTTPS, logging through the gateway's logger. */
-export function serverOptions(config: Config, logger: Logger): FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } {
+export function serverOptions(
+  config: Config,
+  logger: Logger,
+): FastifyServerOptions & { http?: ServerOptions; https?: { cert: Buffer; key: Buffer } & ServerOptions } {
+  // Node checks request timeouts every connectionsCheckingInterval (30 s by default), which would let a
+  // stalled body live up to twice HTTP_REQUEST_TIMEOUT_MS; headers count against the same deadline.
+  const timeouts = {
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.httpRequestTimeoutMs / 4))),
+    headersTimeout: Math.min(60_000, config.httpRequestTimeoutMs),
+  };
   const httpLogger = logger.child(
     { component: 'http' },
     {
@@ -47,10 +59,12 @@ export function serverOptions(config: Config, logger: Logger): FastifyServerOpti
   return {
     bodyLimit: 1024 * 1024,
     // Huawei re-pushes after 15 s without an answer; a request should never wait that long here.
-    requestTimeout: 30_000,
+    // A client that sends its headers or body too slowly (slowloris) gets 408 and is disconnected.
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: timeouts,
     forceCloseConnections: 'idle',
     loggerInstance: httpLogger as unknown as FastifyBaseLogger,
-    ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } } : {}),
+    ...(config.tls ? { https: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), ...timeouts } } : {}),
   };
 }
 
@@ -82,12 +96,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     recorder: deps.recorder,
     metrics: deps.metrics,
     token: deps.config.webhookToken,
+    bodyLimit: deps.config.webhookBodyLimit,
   });
   await app.register(graphqlPlugin, {
     schema: deps.schema,
     services: deps.services,
     metrics: deps.metrics,
-    apiToken: deps.config.apiToken,
+    auth: new ApiAuth(deps.config.apiTokens, { allowAnonymous: deps.config.apiAllowAnonymous }),
+    allowedOrigins: deps.config.graphqlAllowedOrigins,
     sandbox: deps.config.graphqlSandbox,
     introspection: deps.config.graphqlIntrospection,
     development: deps.config.env === 'development',

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { type ApiToken, normaliseOrigin, parseApiTokens } from './server/auth';
+import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './mqtt/broker-limits';
 import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
+import { maskSecrets } from './server/log-redaction';
 
 /** Raised when the environment holds a bad value; its message names every bad variable. */
 export class ConfigError extends Error {
@@ -61,7 +64,7 @@ const EnvSchema = z.object({
   REDIS_URL: redisUrl,
   // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
   REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
-  API_TOKEN: optionalString,
+  API_TOKEN: z.string().optional(),
   // It travels in the callback URL: URL-safe characters only, so it needs no encoding there.
   WEBHOOK_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9._~-]{8,256}$/.test(v), {
     message: 'must be 8 to 256 URL-safe characters (letters, digits, . _ ~ -), e.g. from `openssl rand -hex 32`',
@@ -75,6 +78,41 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  // Checked by parseApiTokens (names, roles, length); set but blank is a mistake, not "no token".
+  API_TOKENS: z.string().optional(),
+  API_ALLOW_ANONYMOUS: bool(false),
+  GRAPHQL_ALLOWED_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const origins: string[] = [];
+      for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+        const origin = entry === 'null' ? 'null' : normaliseOrigin(entry);
+        if (origin === null) ctx.addIssue({ code: 'custom', message: `"${entry.slice(0, 60)}" is not an origin (scheme://host[:port])` });
+        else origins.push(origin);
+      }
+      return origins;
+    }),
+  WEBHOOK_BODY_LIMIT: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int('must be a whole number')
+    .min(1024, 'must be at least 1024 bytes')
+    .max(1024 * 1024, 'must be at most 1048576 (1 MiB)')
+    .default(64 * 1024),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  // The embedded broker's security and limits (README "Security"); ignored with MQTT_URL.
+  MQTT_PASSWORD_FILE: optionalString,
+  MQTT_IDENTITY_FILE: optionalString,
+  MQTT_ALLOW_ANONYMOUS: bool(false),
+  MQTT_MAX_PACKET_SIZE: positiveInt(DEFAULT_BROKER_LIMITS.maxPacketBytes),
+  MQTT_MAX_QUEUED_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxQueuedMessages),
+  MQTT_MAX_QUEUED_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxQueuedBytes),
+  MQTT_MAX_KEEPALIVE: positiveInt(DEFAULT_BROKER_LIMITS.maxKeepaliveSeconds).refine((v) => v <= 65535, 'must be at most 65535 (seconds)'),
+  MQTT_MAX_CONNECTIONS: positiveInt(DEFAULT_BROKER_LIMITS.maxConnections),
+  MQTT_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(DEFAULT_BROKER_LIMITS.maxConnectionsPerAddress),
+  MQTT_RETAINED_MAX_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedMessages),
+  MQTT_RETAINED_MAX_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedBytes),
+  MQTT_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_BROKER_LIMITS.connectTimeoutMs),
   DJI_ANSWER_STATUS: bool(true),
   ROLLOUT_TICK_MS: positiveInt(1000),
   ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
@@ -102,7 +140,18 @@ export interface Config {
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
   readonly redisChannelPrefix: string;
+  /** API_TOKEN as given (it is also in `apiTokens`, named `default`). */
   readonly apiToken: string | undefined;
+  /** Every API token with its name and role (API_TOKENS and API_TOKEN); empty: anonymous access from this machine only. */
+  readonly apiTokens: readonly ApiToken[];
+  /** Without tokens, let anonymous callers in from anywhere, not only from loopback (an explicit, logged opt-in). */
+  readonly apiAllowAnonymous: boolean;
+  /** Browser origins allowed besides the server's own (HTTP and WebSocket). */
+  readonly graphqlAllowedOrigins: readonly string[];
+  /** Largest Huawei push body, in bytes. */
+  readonly webhookBodyLimit: number;
+  /** Longest an HTTP request (headers and body) may take to arrive. */
+  readonly httpRequestTimeoutMs: number;
   readonly webhookToken: string | undefined;
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly logLevel: string;
@@ -112,6 +161,16 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /** The embedded broker (without `mqttUrl`): who may connect, and its bounds. */
+  readonly mqttBroker: {
+    /** Mosquitto password file; unset: clients connect without a password, on loopback only unless `allowAnonymous`. */
+    readonly passwordFile: string | undefined;
+    /** `username sn` lines for users whose dock sn is not their username. */
+    readonly identityFile: string | undefined;
+    /** Without a password file: listen on `mqttHost` anyway (an explicit, unsafe opt-in). */
+    readonly allowAnonymous: boolean;
+    readonly limits: EmbeddedBrokerLimits;
+  };
   /** Answer docks' `update_topo` with `status_reply` (off where another cloud application on the broker does). */
   readonly djiAnswerStatus: boolean;
   /** How often the rollout engine looks at every active rollout without being woken. */
@@ -131,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const value = env[name];
-      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${value.slice(0, 60)}")`;
+      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -139,10 +198,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     database = parseDatabaseUrl(env.DATABASE_URL || 'sqlite:./data/ota-gateway.sqlite');
   } catch (error) {
-    problems.push((error as Error).message);
+    problems.push(maskSecrets((error as Error).message));
   }
+  const blank = (v: string | undefined) => v !== undefined && v.trim() === '';
+  const apiTokens = parseApiTokens(blank(env.API_TOKENS) ? undefined : env.API_TOKENS, env.API_TOKEN);
+  if (blank(env.API_TOKENS)) problems.push('API_TOKENS is set but blank: unset it, or list <name>:<role>:<token> entries');
+  problems.push(...apiTokens.problems);
   if (!env.TLS_CERT_FILE?.trim() !== !env.TLS_KEY_FILE?.trim()) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (env.MQTT_IDENTITY_FILE?.trim() && !env.MQTT_PASSWORD_FILE?.trim()) {
+    problems.push('MQTT_IDENTITY_FILE needs MQTT_PASSWORD_FILE (it maps the password file\'s usernames to dock sns)');
+  }
+  if (env.MQTT_PASSWORD_FILE?.trim() && parsed.success && parsed.data.MQTT_ALLOW_ANONYMOUS) {
+    problems.push('MQTT_ALLOW_ANONYMOUS cannot be true with MQTT_PASSWORD_FILE: anonymous clients are always refused when a password file is set');
   }
   if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
   const e = parsed.data;
@@ -162,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,
+    apiTokens: apiTokens.tokens,
+    apiAllowAnonymous: e.API_ALLOW_ANONYMOUS,
+    graphqlAllowedOrigins: e.GRAPHQL_ALLOWED_ORIGINS,
+    webhookBodyLimit: e.WEBHOOK_BODY_LIMIT,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     webhookToken: e.WEBHOOK_TOKEN,
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     logLevel: e.LOG_LEVEL,
@@ -171,8 +245,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    mqttBroker: {
+      passwordFile: e.MQTT_PASSWORD_FILE,
+      identityFile: e.MQTT_IDENTITY_FILE,
+      allowAnonymous: e.MQTT_ALLOW_ANONYMOUS,
+      limits: {
+        maxPacketBytes: e.MQTT_MAX_PACKET_SIZE,
+        maxQueuedMessages: e.MQTT_MAX_QUEUED_MESSAGES,
+        maxQueuedBytes: e.MQTT_MAX_QUEUED_BYTES,
+        maxKeepaliveSeconds: e.MQTT_MAX_KEEPALIVE,
+        maxConnections: e.MQTT_MAX_CONNECTIONS,
+        maxConnectionsPerAddress: e.MQTT_MAX_CONNECTIONS_PER_ADDRESS,
+        maxRetainedMessages: e.MQTT_RETAINED_MAX_MESSAGES,
+        maxRetainedBytes: e.MQTT_RETAINED_MAX_BYTES,
+        connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT_MS,
+      },
+    },
     djiAnswerStatus: e.DJI_ANSWER_STATUS,
     rolloutTickMs: e.ROLLOUT_TICK_MS,
     rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
   };
+}
+
+/** The configured secrets, which the logger masks wherever they appear (see createLogger). */
+export function configSecrets(config: Config): string[] {
+  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword];
+  return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

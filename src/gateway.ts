@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { join } from 'node:path';
 import { buildApp, closeApp } from './app';
-import type { Config } from './config';
+import { configSecrets, type Config } from './config';
 import { UpgradeSource } from './domain';
 import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context';
 import { buildGatewaySchema } from './graphql/schema';
@@ -14,11 +14,13 @@ import { djiMessageHandler } from './ingest/dji/ingest';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
+import { CredentialStore } from './mqtt/credentials';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
 import { dashboardPlugin } from './server/dashboard.plugin';
+import { createLogger } from './server/log-redaction';
 import { createMetrics, type Metrics } from './server/metrics';
 import { createGatewayPubSub, pubSubEventBus, type PubSubHandle } from './server/pubsub';
 import { listenError, StartupError } from './startup-error';
@@ -44,6 +46,41 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Erro
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Loopback addresses: an anonymous embedded broker listens on nothing else unless told to. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * Where the embedded broker listens and whom it lets in: with a password file,
+ * on MQTT_HOST for docks with credentials; without one, anonymous clients on
+ * loopback only, unless MQTT_ALLOW_ANONYMOUS=true opens MQTT_HOST to them.
+ * @throws StartupError naming MQTT_PASSWORD_FILE when the credentials cannot be read.
+ */
+function embeddedBrokerAccess(config: Config, logger: Logger): { host: string; credentials: CredentialStore | undefined } {
+  const { passwordFile, identityFile, allowAnonymous } = config.mqttBroker;
+  if (passwordFile) {
+    try {
+      const credentials = new CredentialStore({ passwordFile, identityFile }, logger);
+      logger.info({ users: credentials.size }, 'MQTT credentials loaded; anonymous clients are refused');
+      return { host: config.mqttHost, credentials };
+    } catch (error) {
+      throw new StartupError(`MQTT_PASSWORD_FILE: ${(error as Error).message}`);
+    }
+  }
+  if (allowAnonymous) {
+    logger.warn(
+      { host: config.mqttHost },
+      'MQTT_ALLOW_ANONYMOUS=true: the embedded broker lets ANY client connect without a password on MQTT_HOST and act as the dock it names; set MQTT_PASSWORD_FILE instead',
+    );
+    return { host: config.mqttHost, credentials: undefined };
+  }
+  if (LOOPBACK_HOSTS.has(config.mqttHost)) return { host: config.mqttHost, credentials: undefined };
+  logger.warn(
+    { host: '127.0.0.1', mqttHost: config.mqttHost },
+    'no MQTT_PASSWORD_FILE: the embedded broker listens on loopback only; set MQTT_PASSWORD_FILE for docks on other hosts',
+  );
+  return { host: '127.0.0.1', credentials: undefined };
 }
 
 /** Options for tests and tools; production uses the defaults. */
@@ -81,7 +118,7 @@ export interface Gateway {
  * before a failure is stopped again before the error is rethrown.
  */
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? pino({ level: config.logLevel, name: 'ota-gateway' });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, secrets: configSecrets(config) });
   const clock = options.clock ?? systemClock;
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = async () => {
@@ -144,16 +181,34 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       stops.push(async () => presence.stop());
       // The docks' messages are taken inside the broker, acknowledged once stored (see startEmbeddedBroker);
       // like the client below, they wait while the writer's backlog is full (see MQTT_BACKLOG_LIMIT).
-      broker = await startEmbeddedBroker(config.mqttHost, config.mqttPort, {
-        filters: DJI_SUBSCRIPTIONS,
-        onMessage: async (topic, payload) => {
-          await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
-          return onDjiMessage(topic, payload);
+      const brokerLogger = logger.child({ component: 'mqtt-broker' });
+      const access = embeddedBrokerAccess(config, brokerLogger);
+      broker = await startEmbeddedBroker(
+        access.host,
+        config.mqttPort,
+        {
+          filters: DJI_SUBSCRIPTIONS,
+          onMessage: async (topic, payload, delivery) => {
+            await writeQueue.whenRoom(MQTT_BACKLOG_LIMIT);
+            return onDjiMessage(topic, payload, delivery);
+          },
         },
-      }, { onClientPresence: presence.onClientPresence });
+        {
+          credentials: access.credentials,
+          gatewayClientId: config.mqttClientId,
+          limits: config.mqttBroker.limits,
+          logger: brokerLogger,
+          onEvent: (event) => {
+            if (event.type === 'refused') metrics.mqttBrokerRefused.inc({ action: event.action });
+            else if (event.type === 'dropped') metrics.mqttBrokerDropped.inc();
+            else metrics.mqttBrokerUnretained.inc();
+          },
+        },
+        { onClientPresence: presence.onClientPresence },
+      );
       const started = broker;
       stops.push(() => started.close());
-      logger.info({ port: broker.port }, 'embedded MQTT broker listening');
+      logger.info({ host: access.host, port: broker.port, authentication: access.credentials ? 'password file' : 'anonymous' }, 'embedded MQTT broker listening');
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     // With an external broker several instances share the work: each message goes to one of them.
@@ -167,8 +222,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       url: mqttUrl,
       clientId: config.mqttClientId,
       persistentSession: !config.mqttCleanSession,
-      username: config.mqttUsername,
-      password: config.mqttPassword,
+      // The embedded broker reserves the gateway's client id for its own client, which logs in with a per-process secret.
+      username: broker ? broker.gatewayCredentials.username : config.mqttUsername,
+      password: broker ? broker.gatewayCredentials.password : config.mqttPassword,
       subscriptions,
       logger: logger.child({ component: 'mqtt' }),
       onMessage: onDjiMessage,

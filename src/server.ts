@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import pino from 'pino';
 import { ConfigError, loadConfig } from './config';
 import { startGateway, type Gateway } from './gateway';
+import { configSecrets } from './config';
+import { createLogger, maskSecrets } from './server/log-redaction';
 import { StartupError } from './startup-error';
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -20,22 +21,24 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`ota-gateway: ${error.message}\n`);
+      process.stderr.write(`ota-gateway: ${maskSecrets(error.message)}\n`);
       process.exit(1);
     }
     throw error;
   }
-  const logger = pino({ level: config.logLevel, name: 'ota-gateway' });
+  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
 
   let gateway: Gateway;
   try {
     gateway = await startGateway(config, { logger });
   } catch (error) {
+    // Driver errors may quote DATABASE_URL, MQTT_URL or REDIS_URL: stderr is masked like the log.
+    const mask = (text: string) => configSecrets(config).reduce((t, secret) => t.split(secret).join('***'), maskSecrets(text));
     if (error instanceof StartupError) {
-      process.stderr.write(`ota-gateway: ${error.message}\n`);
+      process.stderr.write(`ota-gateway: ${mask(error.message)}\n`);
     } else {
       logger.fatal({ err: error }, 'ota-gateway could not start');
-      process.stderr.write(`ota-gateway: could not start: ${(error as Error).message}\n`);
+      process.stderr.write(`ota-gateway: could not start: ${mask((error as Error).message)}\n`);
     }
     process.exit(1);
   }

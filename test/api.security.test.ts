@@ -4,7 +4,7 @@ import { UpgradeStatus } from '../src/domain';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 import { huaweiEnvelope } from './support/observations';
 
-const TOKEN = 's3cret-token';
+const TOKEN = 's3cret-token-0123456789';
 let gateway: TestGateway;
 beforeAll(async () => {
   gateway = await startTestGateway({ API_TOKEN: TOKEN });
@@ -15,7 +15,7 @@ describe('HTTP authentication', () => {
   it.each([
     ['missing', {}],
     ['wrong', { authorization: 'Bearer nope' }],
-    ['not a bearer', { authorization: TOKEN }],
+    ['another scheme', { authorization: `Basic ${TOKEN}` }],
   ])('%s token: 401 with UNAUTHENTICATED', async (_name, headers) => {
     const { status, body } = await gateway.gql('{ __typename }', {}, headers as Record<string, string>);
     expect(status).toBe(401);
@@ -52,8 +52,8 @@ describe('WebSocket authentication', () => {
   it.each([
     ['missing', undefined],
     ['wrong', { authorization: 'Bearer nope' }],
-  ])('%s token: closed with 4403 before any subscription runs', async (_name, params) => {
-    expect(await closeCodeFor(params)).toBe(4403);
+  ])('%s token: closed with 4401 before any subscription runs', async (_name, params) => {
+    expect(await closeCodeFor(params)).toBe(4401);
     expect((await gateway.metrics.activeSubscriptions.get()).values[0]?.value ?? 0).toBe(0);
   });
 

@@ -27,7 +27,12 @@ test('an empty environment gives the documented defaults', () => {
 });
 
 test('empty strings count as unset', () => {
-  expect(loadConfig({ MQTT_URL: '', API_TOKEN: ' ' })).toMatchObject({ mqttUrl: undefined, apiToken: undefined });
+  expect(loadConfig({ MQTT_URL: '' })).toMatchObject({ mqttUrl: undefined, apiToken: undefined, apiTokens: [] });
+});
+
+test('a token set but blank is refused, not taken as "no token" (that would leave the API open)', () => {
+  expect(() => loadConfig({ API_TOKEN: ' ' })).toThrow(/API_TOKEN: the token is blank/);
+  expect(() => loadConfig({ API_TOKENS: '' })).toThrow(/API_TOKENS is set but blank/);
 });
 
 test.each([
@@ -52,7 +57,8 @@ test('every bad variable is named at once, and secrets are never echoed', () => 
     throw new Error('expected a ConfigError');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toHaveLength(2);
+    // PORT, MQTT_PORT, and the API token, which is too short.
+    expect((error as ConfigError).problems).toHaveLength(3);
     expect((error as Error).message).not.toMatch(/hunter2|secret/);
   }
 });

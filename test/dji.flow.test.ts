@@ -298,7 +298,8 @@ test('ota_progress for an unknown bid creates a task with a sub-task for the gat
     expect(reply.json).toMatchObject({ tid: event.tid, bid, method: 'ota_progress', data: { result: 0 } });
 
     const row = await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: bid });
-    expect(row).toMatchObject({ source: 'DJI', kind: 'FIRMWARE', gatewaySn: sn, status: 'IN_PROGRESS', progress: 37 });
+    // 37 % of the download, which is the first half of a DJI upgrade (download 0–50, install 50–100).
+    expect(row).toMatchObject({ source: 'DJI', kind: 'FIRMWARE', gatewaySn: sn, status: 'IN_PROGRESS', progress: 19 });
     const stored = await task(row.id);
     expect(stored.subTasks).toEqual([
       expect.objectContaining({ deviceId: sn, status: 'IN_PROGRESS', percent: 37, step: 'download_firmware', vendorStatus: 'in_progress' }),
@@ -332,7 +333,9 @@ test('the same event twice (same tid) is recorded once and answered twice', asyn
   }
 });
 
-test('an older event is kept (applied false) without moving the state; so is one after the end', async () => {
+// Arrival order decides, not the dock's timestamps: this test used to show an event older by the
+// dock's clock being ignored and a terminal one after the end too. Now the dock's last word wins.
+test('events apply in arrival order whatever their timestamps; after the end only a later terminal report applies', async () => {
   const sn = newSn();
   const me = await dockFor(sn);
   try {
@@ -343,23 +346,25 @@ test('an older event is kept (applied false) without moving the state; so is one
     await me.event(progress(bid, t, { status: 'in_progress', progress: { percent: 60, step_key: 'upgrade_firmware' } }));
     await me.event(progress(bid, t - 5000, { status: 'in_progress', progress: { percent: 10, step_key: 'download_firmware' } }));
     await me.event(progress(bid, t + 1000, { status: 'ok', progress: { percent: 100, step_key: 'upgrade_firmware' } }));
-    await me.event(progress(bid, t + 2000, { status: 'failed', progress: { percent: 0 } }, { data: { result: 312022, output: { status: 'failed' } } }));
+    await me.event(progress(bid, t + 2000, { status: 'in_progress', progress: { percent: 5, step_key: 'download_firmware' } }));
+    await me.event(progress(bid, t + 3000, { status: 'failed', progress: { percent: 0 } }, { data: { result: 312022, output: { status: 'failed' } } }));
 
-    const received = (await sub.until(4)).map((r) => r.upgradeProgress);
+    const received = (await sub.until(5)).map((r) => r.upgradeProgress);
     expect(received.map((p) => [p.event.status, p.event.applied, p.event.percent])).toEqual([
       ['IN_PROGRESS', true, 60],
-      ['IN_PROGRESS', false, 10],
+      ['IN_PROGRESS', true, 10],
       ['SUCCEEDED', true, 100],
-      ['SUCCEEDED', false, null],
+      ['SUCCEEDED', false, 5],
+      ['FAILED', true, null],
     ]);
-    expect(received[1].subTask).toMatchObject({ status: 'IN_PROGRESS', percent: 60, step: 'upgrade_firmware' });
-    expect(received[3].event.errorCode).toBe('312022');
+    expect(received[1].subTask).toMatchObject({ status: 'IN_PROGRESS', percent: 10, step: 'download_firmware' });
+    expect(received[4].event.errorCode).toBe('312022');
     const row = await gateway.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: bid });
     const stored = await task(row.id);
-    expect(stored.subTasks[0]).toMatchObject({ status: 'SUCCEEDED', percent: 100, step: 'upgrade_firmware', errorCode: null });
-    expect(stored.subTasks[0].events.map((e: any) => e.applied)).toEqual([true, false, true, false]);
+    expect(stored.subTasks[0]).toMatchObject({ status: 'FAILED', percent: 100, step: 'upgrade_firmware', errorCode: '312022' });
+    expect(stored.subTasks[0].events.map((e: any) => e.applied)).toEqual([true, true, true, false, true]);
     // Every one of them was answered all the same.
-    await me.nextEventsReplies(4);
+    await me.nextEventsReplies(5);
     sub.unsubscribe();
   } finally {
     await me.close();
@@ -385,8 +390,8 @@ test('garbage on the wire is kept in the ledger as REJECTED; the gateway stays h
       { ...good, tid: randomUUID(), data: [] },
       { ...good, tid: randomUUID(), data: { result: 'zero', output: { status: 'in_progress' } } },
       { ...good, tid: randomUUID(), data: { result: 0, output: { status: 7, progress: { percent: 'half' } } } },
-      // Over the 256 KiB limit.
-      JSON.stringify({ ...good, tid: randomUUID(), padding: 'x'.repeat(300 * 1024) }),
+      // Over the 256 KiB payload limit (and within the broker's packet limit).
+      JSON.stringify({ ...good, tid: randomUUID(), padding: 'x'.repeat(257 * 1024) }).slice(0, 256 * 1024 + 100),
     ];
     for (const payload of garbage) await me.event(payload);
     // services_reply garbage too.
@@ -507,7 +512,7 @@ describe('createFirmwareUpgrade input validation', () => {
     expect(await gateway.dataSource.getRepository(UpgradeSubTask).countBy({ deviceId: sn })).toBe(0);
     expect(await gateway.dataSource.getRepository(OutboundCommand).countBy({ gatewaySn: sn })).toBe(0);
     // The broker delivers in order: the first message the watcher (subscribed to
-    // every dock's services) sees after all the bad inputs is this valid request's.
+    // this dock's services) sees after all the bad inputs is this valid request's.
     const created = await createUpgrade(valid());
     await watcher.nextOtaCreates(1);
     const services = watcher.received.filter((m) => m.topic.endsWith('/services'));

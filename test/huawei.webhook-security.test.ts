@@ -150,7 +150,7 @@ describe('WEBHOOK_TOKEN', () => {
       `CREATE TRIGGER refuse_ledger BEFORE INSERT ON inbound_message BEGIN SELECT RAISE(ABORT, 'simulated outage'); END`,
     );
     try {
-      const big = push('log-503-body', { marker: 'BODY-MARKER', padding: 'p'.repeat(256 * 1024) });
+      const big = push('log-503-body', { marker: 'BODY-MARKER', padding: 'p'.repeat(48 * 1024) });
       expect((await postTo(`${url}?token=${token}`, big)).status).toBe(503);
     } finally {
       await gateway.dataSource.query('DROP TRIGGER refuse_ledger');

@@ -9,12 +9,14 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { HUAWEI_CALLBACK_PATH } from '../src/ingest/huawei/webhook.plugin';
+import { DEFAULT_WEBHOOK_BODY_LIMIT, HUAWEI_CALLBACK_PATH } from '../src/ingest/huawei/webhook.plugin';
 import { collect, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 
 const FIXTURES = join(__dirname, 'fixtures', 'huawei');
 const TABLES = ['inbound_message', 'progress_event', 'shadow_event', 'upgrade_sub_task', 'upgrade_task'] as const;
 const ONE_MIB = 1024 * 1024;
+/** The callback's body limit (WEBHOOK_BODY_LIMIT unset). */
+const LIMIT = DEFAULT_WEBHOOK_BODY_LIMIT;
 
 type Body = Record<string, unknown>;
 
@@ -458,31 +460,31 @@ describe('case, type and transport variants', () => {
     expect((await taskOf(gateway, `dev-${tag}`)).subTasks[0].status).toBe('IN_PROGRESS');
   });
 
-  test('a body of exactly 1 MiB is accepted; one byte more is 413 and writes nothing', async () => {
+  test('a body of exactly the limit (64 KiB) is accepted; one byte more is 413 and writes nothing', async () => {
     const tag = 'big';
     const base = JSON.stringify({ ...fixtureFor('sw-state-downloaded.json', tag), padding: '' });
-    const exact = base.replace('"padding":""', `"padding":"${'x'.repeat(ONE_MIB - base.length)}"`);
-    expect(Buffer.byteLength(exact)).toBe(ONE_MIB);
+    const exact = base.replace('"padding":""', `"padding":"${'x'.repeat(LIMIT - base.length)}"`);
+    expect(Buffer.byteLength(exact)).toBe(LIMIT);
     expect((await post(gateway, exact)).status).toBe(200);
     expect((await taskOf(gateway, `dev-${tag}`)).subTasks[0].events).toHaveLength(1);
 
     const before = await counts(gateway);
     const tooBig = JSON.stringify({ ...fixtureFor('sw-state-downloaded.json', `${tag}-2`), padding: '' });
-    const overBy1 = tooBig.replace('"padding":""', `"padding":"${'x'.repeat(ONE_MIB - tooBig.length + 1)}"`);
-    expect(Buffer.byteLength(overBy1)).toBe(ONE_MIB + 1);
+    const overBy1 = tooBig.replace('"padding":""', `"padding":"${'x'.repeat(LIMIT - tooBig.length + 1)}"`);
+    expect(Buffer.byteLength(overBy1)).toBe(LIMIT + 1);
     const response = await post(gateway, overBy1);
     expect(response.status).toBe(413);
     expect(JSON.parse(response.text)).toMatchObject({ message: expect.any(String) });
 
-    // Counted in bytes: 512 Ki two-byte characters plus the JSON around them is over the limit.
-    const multiByte = JSON.stringify({ ...fixtureFor('sw-state-downloaded.json', `${tag}-3`), padding: 'é'.repeat(ONE_MIB / 2) });
-    expect(multiByte.length).toBeLessThan(ONE_MIB);
+    // Counted in bytes: 32 Ki two-byte characters plus the JSON around them is over the limit.
+    const multiByte = JSON.stringify({ ...fixtureFor('sw-state-downloaded.json', `${tag}-3`), padding: 'é'.repeat(LIMIT / 2) });
+    expect(multiByte.length).toBeLessThan(LIMIT);
     expect((await post(gateway, multiByte)).status).toBe(413);
 
     expect(await counts(gateway)).toEqual(before);
   });
 
-  test('a chunked body (no Content-Length) over 1 MiB is refused with 413 as it streams, and nothing is written', async () => {
+  test('a chunked body (no Content-Length) over the limit is refused with 413 as it streams, and nothing is written', async () => {
     const before = await counts(gateway);
     const status = await new Promise<number | string>((resolve) => {
       const req = httpRequest(gateway.url + HUAWEI_CALLBACK_PATH, {
@@ -498,7 +500,7 @@ describe('case, type and transport variants', () => {
       const chunk = Buffer.alloc(64 * 1024, 'x');
       void (async () => {
         req.write('{"notifyType":"deviceDataChanged","padding":"');
-        for (let i = 0; i < 20 && !req.destroyed; i += 1) {
+        for (let i = 0; i * chunk.length < ONE_MIB && !req.destroyed; i += 1) {
           if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
         }
         req.end('"}');

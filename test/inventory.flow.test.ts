@@ -102,9 +102,15 @@ test('versions and flags from state; unknown properties ignored; a state for a d
   const dockSn = sn('DOCK');
   const aircraftSn = sn('AC');
   const dock = await connectDock(dockSn);
+  // Never seen: no topology yet, the dock's own state creates it.
+  await publish(dock, `thing/product/${dockSn}/state`, state(dockSn, { firmware_version: '10.01.0001', wind_speed: 3 }));
+  expect(await until(dockSn, (d) => d?.firmwareVersion === '10.01.0001', 'dock created by its state')).toMatchObject({ model: null, gatewaySn: dockSn });
+  // The broker lets a dock speak for an aircraft once it announced it.
+  await publish(dock, `sys/product/${dockSn}/status`, topo(dockSn, [{ sn: aircraftSn }]));
+  await until(aircraftSn, (d) => d?.online === true, 'aircraft announced');
   await publish(dock, `thing/product/${aircraftSn}/state`, state(dockSn, { firmware_version: '10.01.3202', compatible_status: 1, firmware_upgrade_status: 1, height: 3 }));
   const aircraft = await until(aircraftSn, (d) => d?.firmwareVersion === '10.01.3202', 'state recorded');
-  expect(aircraft).toMatchObject({ gatewaySn: dockSn, consistencyUpgradeNeeded: true, upgrading: true, model: null });
+  expect(aircraft).toMatchObject({ gatewaySn: dockSn, consistencyUpgradeNeeded: true, upgrading: true, model: '0-91-0' });
   await publish(dock, `thing/product/${aircraftSn}/state`, state(dockSn, { compatible_status: 0, firmware_upgrade_status: 0 }));
   expect(await until(aircraftSn, (d) => d.consistencyUpgradeNeeded === false, 'second state')).toMatchObject({
     firmwareVersion: '10.01.3202',

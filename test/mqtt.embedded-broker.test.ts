@@ -33,16 +33,16 @@ test('a message on an ingest topic is acknowledged only once its handler resolve
       }
       await gate;
     },
-  });
-  const dock = await mqtt.connectAsync(broker.url, { clientId: 'ingest-dock', protocolVersion: 4, reconnectPeriod: 100 });
+  }, { observers: ['ingest-watcher'] });
+  const dock = await mqtt.connectAsync(broker.url, { clientId: 'ingest-dock', username: 'DOCK', protocolVersion: 4, reconnectPeriod: 100 });
   const watcher = await mqtt.connectAsync(broker.url, { clientId: 'ingest-watcher', protocolVersion: 4 });
   try {
     const seen: string[] = [];
     watcher.on('message', (topic) => seen.push(topic));
-    await watcher.subscribeAsync(['thing/product/+/events', 'other/#'], { qos: 1 });
+    await watcher.subscribeAsync(['thing/product/+/events', 'thing/product/+/state'], { qos: 1 });
 
     // Other topics pass straight through.
-    await dock.publishAsync('other/topic', 'x', { qos: 1 });
+    await dock.publishAsync('thing/product/DOCK/state', 'x', { qos: 1 });
     expect(handled).toEqual([]);
 
     let acknowledged = false;
@@ -55,7 +55,7 @@ test('a message on an ingest topic is acknowledged only once its handler resolve
     await published;
     for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     // Subscribers get the message once the gateway has it.
-    expect(seen).toEqual(['other/topic', 'thing/product/DOCK/events']);
+    expect(seen).toEqual(['thing/product/DOCK/state', 'thing/product/DOCK/events']);
   } finally {
     await dock.endAsync(true);
     await watcher.endAsync(true);

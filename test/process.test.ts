@@ -45,10 +45,11 @@ test('with no settings but free ports it serves on embedded defaults, then stops
   }
 });
 
+// Without MQTT_PASSWORD_FILE the embedded broker listens on loopback only (README "Security").
 test.each([
-  ['PORT', (taken: number, free: number) => ({ PORT: String(taken), MQTT_PORT: String(free) })],
-  ['MQTT_PORT', (taken: number, free: number) => ({ PORT: String(free), MQTT_PORT: String(taken) })],
-])('a taken %s is one clear line on stderr and exit code 1', async (variable, envFor) => {
+  ['PORT', '0.0.0.0', (taken: number, free: number) => ({ PORT: String(taken), MQTT_PORT: String(free) })],
+  ['MQTT_PORT', '127.0.0.1', (taken: number, free: number) => ({ PORT: String(free), MQTT_PORT: String(taken) })],
+])('a taken %s is one clear line on stderr and exit code 1', async (variable, host, envFor) => {
   const holder: Server = createServer();
   await new Promise<void>((resolve) => holder.listen(0, '0.0.0.0', () => resolve()));
   const taken = (holder.address() as AddressInfo).port;
@@ -56,7 +57,7 @@ test.each([
     const gateway = run(envFor(taken, await freePort()), dir);
     expect(await gateway.exited).toBe(1);
     const { stderr } = gateway.output();
-    expect(stderr.trim().split('\n')).toEqual([`ota-gateway: ${variable}=${taken} is already in use on 0.0.0.0: stop what holds it or set ${variable} to a free port`]);
+    expect(stderr.trim().split('\n')).toEqual([`ota-gateway: ${variable}=${taken} is already in use on ${host}: stop what holds it or set ${variable} to a free port`]);
   } finally {
     await new Promise((resolve) => holder.close(resolve));
   }

@@ -71,19 +71,27 @@ test('duplicates arriving in the same batch are still recorded once', async () =
   expect(await eventsOf((await taskOf('dup-batch')).id)).toHaveLength(1);
 });
 
-test('an observation older than the last applied one is kept in the history but moves nothing', async () => {
-  const base = Date.UTC(2026, 0, 1);
+// Reports apply in arrival order: this test used to show a report older by the
+// dock's clock being ignored, which froze upgrades of docks whose clock jumped
+// back in a reboot. Only a late redelivery is held against the dock's clock.
+test('a report older by the device clock applies in arrival order; a late redelivery older than the last applied moves nothing', async () => {
+  const base = Date.now();
   await recorder.record(djiEnvelope({ bid: 'order-1', status: UpgradeStatus.IN_PROGRESS, percent: 60, occurredAt: new Date(base + 2000) }));
-  await recorder.record(djiEnvelope({ bid: 'order-1', status: UpgradeStatus.IN_PROGRESS, percent: 30, occurredAt: new Date(base + 1000) }));
+  await recorder.record(djiEnvelope({ bid: 'order-1', status: UpgradeStatus.PAUSED, percent: 30, occurredAt: new Date(base + 1000) }));
+  await recorder.record(
+    djiEnvelope({ bid: 'order-1', status: UpgradeStatus.IN_PROGRESS, percent: 20, occurredAt: new Date(base + 500), redelivered: true }),
+  );
   const task = await taskOf('order-1');
   const [sub] = await subTasksOf(task.id);
-  expect(sub.percent).toBe(60);
+  // The percent is the last applied one; the overall progress never goes back.
+  expect(sub).toMatchObject({ status: UpgradeStatus.PAUSED, percent: 30, progress: 60 });
   const events = await eventsOf(task.id);
   expect(events.map((e) => [e.percent, e.applied, e.ignoredReason])).toEqual([
     [60, true, null],
-    [30, false, 'STALE'],
+    [30, true, null],
+    [20, false, 'STALE'],
   ]);
-  expect(published.map((m) => m.event.applied)).toEqual([true, false]);
+  expect(published.map((m) => m.event.applied)).toEqual([true, true, false]);
 });
 
 test('a terminal sub-task is not reopened by a later observation', async () => {

@@ -24,7 +24,7 @@ test('embedded broker, kill -9 mid-stream: every message a dock had acknowledged
       env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn' },
     });
   let gateway: GatewayProcess = await start();
-  const dock = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'crash-dock', protocolVersion: 4, reconnectPeriod: 100 });
+  const dock = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: 'crash-dock', username: 'DOCK-CRASH', protocolVersion: 4, reconnectPeriod: 100 });
   try {
     const total = 1500;
     const acknowledged = new Set<number>();

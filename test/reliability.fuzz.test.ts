@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { MAX_PAYLOAD_BYTES } from '../src/ingest/dji/protocol';
+import { LEDGER_KEPT_CHARS_OF_REFUSED } from '../src/recorder/recorder';
 import { InboundMessage, InboundOutcome } from '../src/store/entities';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
 import { firmwareDevice } from './fixtures/dji/firmware-device';
@@ -188,10 +189,10 @@ test('garbage bodies, content types and GET queries: never a 5xx', async () => {
   await expectHealthy();
 });
 
-test(`an MQTT payload over ${MAX_PAYLOAD_BYTES} bytes is rejected, logged, and kept truncated in the ledger; the next one is handled`, async () => {
-  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'fuzz-dock', protocolVersion: 4, reconnectPeriod: 0 });
+test(`an MQTT payload over ${MAX_PAYLOAD_BYTES} bytes (within the broker's packet limit) is rejected, logged, and kept truncated in the ledger; the next one is handled`, async () => {
+  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'fuzz-dock', username: 'DOCK-BIG', protocolVersion: 4, reconnectPeriod: 0 });
   try {
-    const big = JSON.stringify({ tid: 'tid-big', bid: 'bid-big', method: 'ota_progress', data: { result: 0, output: { status: 'in_progress' } }, pad: 'x'.repeat(300 * 1024) });
+    const big = JSON.stringify({ tid: 'tid-big', bid: 'bid-big', method: 'ota_progress', data: { result: 0, output: { status: 'in_progress' } }, pad: 'x'.repeat(MAX_PAYLOAD_BYTES) }).slice(0, MAX_PAYLOAD_BYTES + 100);
     await dock.publishAsync('thing/product/DOCK-BIG/events', big, { qos: 1 });
     await dock.publishAsync('thing/product/DOCK-BIG/events', JSON.stringify({ tid: 'tid-small', bid: 'bid-big', method: 'ota_progress', data: { result: 0, output: { status: 'in_progress', progress: { percent: 3 } } } }), { qos: 1 });
     const ledger = gateway.dataSource.getRepository(InboundMessage);
@@ -199,7 +200,7 @@ test(`an MQTT payload over ${MAX_PAYLOAD_BYTES} bytes is rejected, logged, and k
     const rows = await ledger.find({ where: { source: 'DJI' as never }, order: { id: 'ASC' } });
     const rejected = rows.find((r) => r.outcome === InboundOutcome.REJECTED)!;
     expect(rejected.reason).toBe(`payload is ${Buffer.byteLength(big)} bytes, over the ${MAX_PAYLOAD_BYTES}-byte limit`);
-    expect(rejected.payload).toHaveLength(MAX_PAYLOAD_BYTES);
+    expect(rejected.payload).toHaveLength(LEDGER_KEPT_CHARS_OF_REFUSED);
     expect(rejected.dedupeKey).toBeNull();
     expect(rows.find((r) => r.outcome === InboundOutcome.RECORDED)).toMatchObject({ channel: 'ota_progress' });
     await eventually(() => logLines.some((l) => l.includes('dji message rejected') && l.includes('over the')), 5000, 'the rejection logged');

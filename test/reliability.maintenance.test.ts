@@ -137,13 +137,16 @@ describe('stale sweeper', () => {
     expect(await sweeper().sweepOnce()).toBe(0);
   });
 
-  it('a later real observation reopens a swept sub-task; one older than the last applied does not', async () => {
-    // DJI: ordered by the dock's timestamps.
+  it('a later real report reopens a swept sub-task; a late redelivery older than the last applied does not', async () => {
+    // Arrival order decides; the dock's clock only for a message its transport marks as redelivered
+    // (this test used to show any report older by the dock's clock being ignored: that rule froze upgrades).
     await recorder.record(djiEnvelope({ bid: 'reopen-1', status: UpgradeStatus.IN_PROGRESS, percent: 30, occurredAt: at(0) }, { receivedAt: at(0) }));
     clock.set(at(STALE_AFTER + MIN));
     expect(await sweeper().sweepOnce()).toBe(1);
 
-    await recorder.record(djiEnvelope({ bid: 'reopen-1', status: UpgradeStatus.IN_PROGRESS, percent: 10, occurredAt: at(-MIN) }, { receivedAt: at(STALE_AFTER + 2 * MIN) }));
+    await recorder.record(
+      djiEnvelope({ bid: 'reopen-1', status: UpgradeStatus.IN_PROGRESS, percent: 10, occurredAt: at(-MIN), redelivered: true }, { receivedAt: at(STALE_AFTER + 2 * MIN) }),
+    );
     let { sub } = await subTaskOf('reopen-1');
     expect(sub).toMatchObject({ status: UpgradeStatus.TIMED_OUT, closedByStaleSweep: true, percent: 30 });
 
@@ -155,7 +158,7 @@ describe('stale sweeper', () => {
     expect((await eventsOf(task.id)).map((e) => [e.reportedStatus, e.status, e.applied, e.ignoredReason])).toEqual([
       [UpgradeStatus.IN_PROGRESS, UpgradeStatus.IN_PROGRESS, true, null],
       [UpgradeStatus.TIMED_OUT, UpgradeStatus.TIMED_OUT, true, null],
-      [UpgradeStatus.IN_PROGRESS, UpgradeStatus.TIMED_OUT, false, 'TERMINAL'],
+      [UpgradeStatus.IN_PROGRESS, UpgradeStatus.TIMED_OUT, false, 'STALE'],
       [UpgradeStatus.IN_PROGRESS, UpgradeStatus.IN_PROGRESS, true, null],
     ]);
 

@@ -43,7 +43,7 @@ test('graceful close: WebSockets get 1001, no new connections, in-flight pushes 
   const gateway = await startTestGateway();
   try {
     const socket = await graphqlSocket(gateway.url);
-    const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'shutdown-dock', protocolVersion: 4, reconnectPeriod: 0 });
+    const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'shutdown-dock', username: 'DOCK-SD', protocolVersion: 4, reconnectPeriod: 0 });
 
     const recording = jest.spyOn(gateway.recorder, 'record');
     const channelsRecording = () => recording.mock.calls.map(([envelope]) => envelope.channel).sort();

@@ -42,7 +42,7 @@ test('the SQLite guard notices the database file or its WAL removed, moved or re
 test('with its database file moved away: pushes get 503, MQTT messages are not acknowledged, /readyz says so, nothing crashes; all resumes when it is back, and nothing answered is lost', async () => {
   const gateway = await startTestGateway();
   // A dock reconnects and sends again what was not acknowledged, as MQTT clients do.
-  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'storage-dock', protocolVersion: 4, reconnectPeriod: 200 });
+  const dock = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'storage-dock', username: 'DOCK-ST', protocolVersion: 4, reconnectPeriod: 200 });
   const path = join(gateway.dir, 'gateway.sqlite');
   const answered: Record<string, number> = {};
   try {

@@ -158,7 +158,9 @@ describe('the dock on a bare broker: its wire format', () => {
   const received: { topic: string; json: any }[] = [];
   beforeAll(async () => {
     broker = await startEmbeddedBroker('127.0.0.1', 0);
-    cloud = await mqtt.connectAsync(broker.url, { clientId: `sim-test-cloud-${process.pid}`, reconnectPeriod: 0 });
+    // The cloud side: the gateway's own identity, the one allowed to send services and replies.
+    const { clientId, username, password } = broker.gatewayCredentials;
+    cloud = await mqtt.connectAsync(broker.url, { clientId, username, password, reconnectPeriod: 0 });
     cloud.on('message', (topic, payload) => received.push({ topic, json: JSON.parse(payload.toString('utf8')) }));
     await cloud.subscribeAsync(['thing/product/+/services_reply', 'thing/product/+/events'], { qos: 1 });
   });

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly tasks: number;
   /** Scenario 4: sequential requests per query. */
   readonly requests: number;
+  /** Task-size scenario: devices of each task the pushes go into. */
+  readonly taskSizes: readonly number[];
   /** Inventory scenario: devices stored. */
   readonly devices: number;
   /** Rollout: simulated docks in the rollout. */
@@ -41,7 +43,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'inventory', 'rollout'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory', 'rollout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -80,6 +82,9 @@ const SMOKE = {
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
 
+/** Task-size scenario: the issue's sizes, at full and smoke sizes alike (seeding 50 000 sub-tasks takes a second or two). */
+const DEFAULT_TASK_SIZES = [10, 1_000, 50_000];
+
 export const USAGE = `Usage: npm run bench -- [options]
 
   --messages N     MQTT ingest: ota_progress messages (default ${DEFAULTS.messages})
@@ -92,6 +97,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --events N       query: progress events stored (default ${DEFAULTS.events})
   --tasks N        query: tasks stored (default ${DEFAULTS.tasks})
   --requests N     query and inventory: sequential requests per query (default ${DEFAULTS.requests})
+  --task-sizes L   task size: comma-separated devices per task, pushes (--pushes) go into each (default ${DEFAULT_TASK_SIZES.join(',')})
   --devices N      inventory: devices stored (default ${DEFAULTS.devices})
   --docks N        rollout: simulated docks in the rollout (default ${DEFAULTS.docks})
   --cap N          rollout: its maxInProgress (default ${DEFAULTS.cap})
@@ -119,7 +125,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       flags.add(name);
       continue;
     }
-    if (!NUMERIC.includes(name as never) && name !== 'only' && name !== 'out') throw new UsageError(`unknown option --${name}`);
+    if (!NUMERIC.includes(name as never) && name !== 'only' && name !== 'out' && name !== 'task-sizes') throw new UsageError(`unknown option --${name}`);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
     given[name] = value;
@@ -138,6 +144,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
     const bad = only.filter((s) => !SCENARIOS.includes(s));
     if (bad.length) throw new UsageError(`--only: unknown scenario ${bad.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   }
+  let taskSizes = DEFAULT_TASK_SIZES;
+  if (given['task-sizes'] !== undefined) {
+    taskSizes = given['task-sizes'].split(',').map((v) => Number(v.trim()));
+    if (taskSizes.some((n) => !Number.isSafeInteger(n) || n < 1)) throw new UsageError('--task-sizes must be positive whole numbers, comma-separated');
+  }
   if (sizes.tasks * 2 > sizes.events) throw new UsageError('--events must be at least twice --tasks (two sub-tasks per task, one event each)');
-  return { ...sizes, only, profile: flags.has('profile'), markdown: flags.has('markdown'), out: given.out ?? null, smoke };
+  return { ...sizes, taskSizes, only, profile: flags.has('profile'), markdown: flags.has('markdown'), out: given.out ?? null, smoke };
 }

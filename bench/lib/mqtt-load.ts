@@ -8,9 +8,13 @@ export interface Outgoing {
   readonly payload: Buffer;
 }
 
-/** Connects an MQTT 3.1.1 client to `url` and waits for CONNACK. */
-export async function connectMqtt(url: string, clientId: string, timeoutMs = 10_000): Promise<MqttClient> {
-  const client = mqtt.connect(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: timeoutMs });
+/**
+ * Connects an MQTT 3.1.1 client to `url` and waits for CONNACK. `username`:
+ * the dock it publishes as (the gateway's broker lets a client publish only
+ * under its own dock's topics).
+ */
+export async function connectMqtt(url: string, clientId: string, timeoutMs = 10_000, username?: string): Promise<MqttClient> {
+  const client = mqtt.connect(url, { clientId, username, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: timeoutMs });
   try {
     await withTimeout(
       new Promise<void>((resolve, reject) => {

@@ -13,8 +13,8 @@ export function dockSn(index: number): string {
  * `tid`: each one is a new observation, recorded as one ProgressEvent (an
  * unknown bid creates its task with one sub-task, the dock).
  */
-export function otaProgress(args: { run: string; bid: number; tid: number; percent: number; timestamp: number }): Outgoing {
-  const sn = dockSn(args.bid);
+export function otaProgress(args: { run: string; bid: number; tid: number; percent: number; timestamp: number; dock?: number }): Outgoing {
+  const sn = dockSn(args.dock ?? args.bid);
   const payload = {
     tid: `${args.run}-tid-${args.tid}`,
     bid: `${args.run}-bid-${args.bid}`,
@@ -44,7 +44,8 @@ export function progressLanes(run: string, count: number, bids: number, lanes: n
   for (let i = 0; i < count; i++) {
     const bid = i % bids;
     const round = Math.floor(i / bids);
-    const message = otaProgress({ run, bid, tid: i, percent: Math.min(99, round), timestamp: base + i });
+    // Each lane is one dock (the gateway's broker lets a client publish only as its own dock).
+    const message = otaProgress({ run, bid, tid: i, percent: Math.min(99, round), timestamp: base + i, dock: bid % lanes });
     out[bid % lanes].push(message);
   }
   return out;

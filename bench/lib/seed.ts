@@ -100,6 +100,13 @@ export async function seedDatabase(path: string, tasks: number, events: number):
         'target_version', 'last_occurred_at', 'last_observed_at', 'closed_by_stale_sweep', 'created_at', 'updated_at'],
       subRows,
     );
+    // Each task's tally (see src/domain/tally.ts), as the recorder keeps it.
+    await run(`UPDATE upgrade_sub_task SET progress = CASE WHEN status = 'SUCCEEDED' THEN 100 ELSE percent END`);
+    const count = (status: string) => `(SELECT COUNT(*) FROM upgrade_sub_task s WHERE s.task_id = upgrade_task.id AND s.status = '${status}')`;
+    await run(
+      `UPDATE upgrade_task SET in_progress_count = ${count('IN_PROGRESS')}, succeeded_count = ${count('SUCCEEDED')}, failed_count = ${count('FAILED')},
+        progress_sum = (SELECT COALESCE(SUM(COALESCE(s.progress, 0)), 0) FROM upgrade_sub_task s WHERE s.task_id = upgrade_task.id)`,
+    );
     // Events, oldest first (ids grow with time as they do live): each sub-task's history is a few
     // in-progress steps ending in its final status.
     for (let n = 0; n < events; n++) subTaskPlan[n % subTaskPlan.length].events++;

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { metricValue, startGatewayProcess, withGatewayLog } from '../lib/gateway';
 import { openFilesLimit } from '../lib/machine';
 import { connectMqtt, endAll } from '../lib/mqtt-load';
-import { otaProgress, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
+import { dockSn, otaProgress, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
 import { memoryOf, sleep, spawnBaseline, withTimeout } from '../lib/proc';
 import { distribution, type Distribution } from '../lib/stats';
 import { openSubscribers, waitSubscriptions, warmUp, type GraphqlSubscriber } from '../lib/subscribers';
@@ -135,7 +135,7 @@ export async function fanout(ctx: ScenarioContext): Promise<FanoutResult> {
       );
       await waitSubscriptions(() => gw.metrics(), k, 60_000);
       const setupSeconds = (performance.now() - setupStarted) / 1000;
-      const publisher = await connectMqtt(gw.mqttUrl, `bench-fanout-${process.pid}`);
+      const publisher = await connectMqtt(gw.mqttUrl, `bench-fanout-${process.pid}`, undefined, dockSn(0));
       clients.push(publisher);
       const run = randomUUID().slice(0, 8);
       let tid = 0;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { startGatewayProcess, withGatewayLog, writerStats } from '../lib/gateway';
 import { connectMqtt, endAll, publishAll, type Outgoing } from '../lib/mqtt-load';
-import { otaProgress, progressLanes, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
+import { dockSn, otaProgress, progressLanes, PROGRESS_SUBSCRIPTION } from '../lib/payloads';
 import { cpuSecondsOf, memoryOf, sleep, spawnBaseline, withTimeout } from '../lib/proc';
 import { openSubscriber, waitSubscriptions, warmUp } from '../lib/subscribers';
 import type { ScenarioContext } from './context';
@@ -33,6 +33,8 @@ export interface MqttIngestResult {
     readonly subscriberErrors: number;
   };
   readonly baseline: IngestRun;
+  /** The same through an aedes broker that acknowledges each message only once committed into SQLite. */
+  readonly durableBaseline: IngestRun;
 }
 
 /**
@@ -44,13 +46,15 @@ export interface MqttIngestResult {
 export async function mqttIngest(ctx: ScenarioContext): Promise<MqttIngestResult> {
   const { messages, publishers, window } = ctx.options;
   ctx.log(`mqtt ingest: baseline (bare aedes → MQTT.js subscriber), ${messages} messages`);
-  const baseline = await baselineRun(ctx);
+  const baseline = await baselineRun(ctx, 'aedes-broker.js');
+  ctx.log(`mqtt ingest: durable baseline (aedes, PUBACK after a group commit into SQLite), ${messages} messages`);
+  const durableBaseline = await baselineRun(ctx, 'aedes-durable.js');
   ctx.log(`mqtt ingest: gateway, ${messages} messages`);
   const gateway = await gatewayRun(ctx);
-  return { messages, publishers, gateway, baseline };
+  return { messages, publishers, gateway, baseline, durableBaseline };
 
-  async function baselineRun(ctx: ScenarioContext): Promise<IngestRun> {
-    const { child, port } = await spawnBaseline('aedes baseline', 'aedes-broker.js');
+  async function baselineRun(ctx: ScenarioContext, script: string): Promise<IngestRun> {
+    const { child, port } = await spawnBaseline(`aedes baseline (${script})`, script);
     const url = `mqtt://127.0.0.1:${port}`;
     const clients = [];
     try {
@@ -123,7 +127,7 @@ export async function mqttIngest(ctx: ScenarioContext): Promise<MqttIngestResult
         (error) => fail(new Error(`the subscription failed after ${received} events: ${describe(error)}`)),
       );
       await waitSubscriptions(() => gw.metrics(), 1);
-      const pubs = await Promise.all(Array.from({ length: publishers }, (_, i) => connectMqtt(gw.mqttUrl, `bench-pub-${process.pid}-${i}`)));
+      const pubs = await Promise.all(Array.from({ length: publishers }, (_, i) => connectMqtt(gw.mqttUrl, `bench-pub-${process.pid}-${i}`, undefined, dockSn(i))));
       clients.push(...pubs);
       await warmUp((n) => publishOne(pubs[0], otaProgress({ run: 'warm', bid: 0, tid: n, percent: 0, timestamp: Date.now() })), () => received, 1);
       const run = randomUUID().slice(0, 8);

@@ -22,12 +22,15 @@ export interface WebhookIngestResult {
   readonly concurrency: number;
   readonly gateway: WebhookRun & { readonly writer: { batches: number; meanBatch: number; busySeconds: number; busyShare: number } };
   readonly baseline: WebhookRun;
+  /** A node:http server answering each push only once committed into SQLite. */
+  readonly durableBaseline: WebhookRun;
 }
 
 /**
  * Scenario 2: `pushes` distinct Huawei pushes, `concurrency` in flight over
- * keep-alive connections, each answered once committed; baseline: a bare Node
- * HTTP server that parses the JSON and answers 200.
+ * keep-alive connections, each answered once committed; baselines: a bare Node
+ * HTTP server that parses the JSON and answers 200, and one that answers only
+ * after a group commit of the push into SQLite (durable).
  */
 export async function webhookIngest(ctx: ScenarioContext): Promise<WebhookIngestResult> {
   const { pushes, concurrency } = ctx.options;
@@ -40,6 +43,15 @@ export async function webhookIngest(ctx: ScenarioContext): Promise<WebhookIngest
     await child.stop();
   }
   ctx.log(`  baseline: ${baseline.requestsPerSecond.toFixed(0)} requests/s`);
+  ctx.log(`webhook ingest: durable baseline (node:http, 200 after a group commit into SQLite), ${pushes} pushes`);
+  const durable = await spawnBaseline('durable http baseline', 'http-durable.js');
+  let durableBaseline: WebhookRun;
+  try {
+    durableBaseline = await load(durable.port, durable.child.pid, 60_000 + pushes * 5, async () => undefined);
+  } finally {
+    await durable.child.stop();
+  }
+  ctx.log(`  durable baseline: ${durableBaseline.requestsPerSecond.toFixed(0)} requests/s`);
 
   ctx.log(`webhook ingest: gateway, ${pushes} pushes`);
   const gw = await startGatewayProcess({ label: 'webhook-ingest', cpuProfileDir: ctx.profileDir ?? undefined });
@@ -67,6 +79,7 @@ export async function webhookIngest(ctx: ScenarioContext): Promise<WebhookIngest
         },
       },
       baseline,
+      durableBaseline,
     };
   } finally {
     await gw.stop();

@@ -1,7 +1,7 @@
 /*
  * The API token, when the gateway has one (API_TOKEN). The page does not know
  * in advance: it asks the first time the gateway refuses it (HTTP 401 or
- * WebSocket close 4403), then keeps the token in sessionStorage, which lasts
+ * WebSocket close 4401/4403), then keeps the token in sessionStorage, which lasts
  * as long as the tab and is not shared with other tabs or sent as a cookie.
  */
 import { byId } from './dom';

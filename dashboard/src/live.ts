@@ -17,7 +17,8 @@ export interface LiveOptions {
   onState(state: LiveState, detail?: string): void;
 }
 
-/** The close code graphql-ws servers use when `onConnect` refuses (here: a missing or wrong token). */
+/** Close codes of a refused connection: 4401 a missing or wrong token, 4403 not allowed (the reason says why). */
+const UNAUTHENTICATED = 4401;
 const FORBIDDEN = 4403;
 
 /** Longest wait between two connection attempts. */
@@ -53,7 +54,7 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
     retryAttempts: Infinity,
     // Retry on network errors too, not only on close events (the default).
     shouldRetry: () => true,
-    // Called on every connection, so a token entered after a 4403 is used on the next attempt.
+    // Called on every connection, so a token entered after a 4401 is used on the next attempt.
     connectionParams: () => {
       tokenSent = currentToken();
       return tokenSent === null ? {} : { authorization: `Bearer ${tokenSent}` };
@@ -74,7 +75,7 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
       },
       closed: (event) => {
         const code = (event as { code?: number } | undefined)?.code;
-        if (code === FORBIDDEN) {
+        if (code === UNAUTHENTICATED || code === FORBIDDEN) {
           onState('token');
           // Opens the token form (once); retryWait above waits for it.
           void tokenRefused(tokenSent);
@@ -111,6 +112,12 @@ export function startLive({ onProgress, onState }: LiveOptions): { connected: Pr
         // fell too far behind) or closed the socket with a code graphql-ws
         // gives up on: start again, resuming from the last event.
         error: (error) => {
+          // graphql-ws does not retry a 4401 itself: resubscribe once a token is entered.
+          if ((error as { code?: number } | null)?.code === UNAUTHENTICATED) {
+            onState('token');
+            void tokenRefused(tokenSent).then(() => subscribe());
+            return;
+          }
           onState('stopped', describeStop(error));
           setTimeout(subscribe, 5000);
         },

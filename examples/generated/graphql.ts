@@ -630,10 +630,14 @@ export type UpgradeSubTask = {
   firmwareUpgradeType?: Maybe<FirmwareUpgradeType>;
   id: Scalars['ID']['output'];
   md5?: Maybe<Scalars['String']['output']>;
+  /** Percent of the current step, as reported. */
   percent?: Maybe<Scalars['Int']['output']>;
+  /** The device's overall progress 0..100 across its phases (DJI: download 0–50, install 50–100); it never goes back. */
+  progress?: Maybe<Scalars['Int']['output']>;
   sourceVersion?: Maybe<Scalars['String']['output']>;
   status: UpgradeStatus;
   statusDesc?: Maybe<Scalars['String']['output']>;
+  /** The phase the device is in, as its vendor names it (DJI: download_firmware, upgrade_firmware). */
   step?: Maybe<Scalars['String']['output']>;
   subStatus?: Maybe<Scalars['String']['output']>;
   targetVersion?: Maybe<Scalars['String']['output']>;
@@ -671,12 +675,14 @@ export type UpgradeTask = {
   __typename?: 'UpgradeTask';
   appId?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
+  /** The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported. */
+  createdBy?: Maybe<Scalars['String']['output']>;
   /** Huawei operationId or DJI bid. */
   externalId: Scalars['String']['output'];
   gatewaySn?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   kind: UpgradeKind;
-  /** Mean percent of the sub-tasks; a succeeded one counts 100. */
+  /** Mean of the sub-tasks' overall progress (a succeeded one counts 100); it does not go back while the devices run. */
   progress?: Maybe<Scalars['Int']['output']>;
   source: UpgradeSource;
   /** Derived from the sub-tasks. */

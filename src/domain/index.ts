@@ -2,3 +2,4 @@ export * from './status';
 export * from './observation';
 export * from './transitions';
 export * from './stale';
+export * from './tally';

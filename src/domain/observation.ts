@@ -48,10 +48,16 @@ export interface UpgradeObservation extends ReportedFields {
   /** The normalised status, or null when the message moves no status (Huawei `idle`). */
   readonly status: UpgradeStatus | null;
   /**
-   * When the vendor says it happened. Null where the protocol carries no time
-   * (Huawei pushes): then receive order decides.
+   * When the vendor says it happened, as reported (kept for display). Null
+   * where the protocol carries no time (Huawei pushes). Arrival order decides
+   * what applies; this time only for a late redelivery (see `decideTransition`).
    */
   readonly occurredAt: Date | null;
+  /**
+   * True when the transport marks the message as a possible late copy (MQTT
+   * DUP): then its device time, when plausible, is held against the last one applied.
+   */
+  readonly redelivered?: boolean;
   /**
    * Set for a reply to a command the gateway sent (DJI `services_reply`): the
    * observation applies only when this `tid` belongs to a command of the task

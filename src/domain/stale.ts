@@ -21,9 +21,8 @@ export interface StaleCandidate {
  * The rule is on the gateway's own receive times, never on the vendor's
  * clock, so a dock whose clock runs ahead cannot keep an upgrade open forever.
  * The stale sweeper closes such a sub-task as TIMED_OUT and marks it
- * `closedByStaleSweep`; it leaves `lastOccurredAt` as the last real
- * observation set it, so that any real observation not older than that one
- * still reopens it (see {@link decideTransition}).
+ * `closedByStaleSweep`; any later real report of the device still reopens
+ * it (see {@link decideTransition}).
  */
 export function isStale(subTask: StaleCandidate, noNewsSince: Date): boolean {
   return !isTerminal(subTask.status) && subTask.lastObservedAt.getTime() < noNewsSince.getTime();

@@ -1,5 +1,6 @@
 import type { PubSub } from '@graphql-yoga/subscription';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
+import type { Principal } from '../server/auth';
 import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
 import type { Device } from '../inventory/device.entity';
@@ -21,6 +22,8 @@ export type TopicListener = <T>(topic: string) => AsyncIterableIterator<T>;
 /** A device of a firmware upgrade request, as the mutation receives it. */
 export interface FirmwareUpgradeRequest {
   readonly gatewaySn: string;
+  /** The name of the API token that asked for it, recorded on the task (`createdBy`). */
+  readonly createdBy?: string | null;
   readonly devices: readonly {
     readonly sn: string;
     readonly productVersion: string;
@@ -57,9 +60,19 @@ export interface GraphQLServices {
 /** The context of one operation (HTTP request or WebSocket subscription). */
 export interface GraphQLContext extends GraphQLServices {
   readonly loaders: Loaders;
+  /** Who runs the operation: authenticated before any operation runs, on both transports. */
+  readonly principal: Principal;
 }
 
 /** A fresh context: loaders cache per operation, never across. */
-export function createContext(services: GraphQLServices): GraphQLContext {
-  return { ...services, loaders: createLoaders(services.store) };
+export function createContext(services: GraphQLServices, principal: Principal): GraphQLContext {
+  return { ...services, loaders: createLoaders(services.store), principal };
+}
+
+/**
+ * What to record as `createdBy` on what an operation creates (tasks, packages,
+ * rollouts): the name of the caller's API token, `anonymous` without tokens.
+ */
+export function createdByOf(context: Pick<GraphQLContext, 'principal'>): string {
+  return context.principal.name;
 }

@@ -1,5 +1,4 @@
 import DataLoader from 'dataloader';
-import { ALL_STATUSES, type UpgradeStatus } from '../domain';
 import type { ProgressEvent, UpgradeSubTask, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
 
@@ -26,16 +25,6 @@ export function createLoaders(store: ReadStore) {
     eventsOfSubTask: new DataLoader<string, ProgressEvent[]>(async (subTaskIds) =>
       groupBy(await store.eventsOfSubTasks(subTaskIds), (r) => r.subTaskId, subTaskIds),
     ),
-    statusCounts: new DataLoader<string, { status: UpgradeStatus; count: number }[]>(async (taskIds) => {
-      const rows = await store.statusCounts(taskIds);
-      return groupBy(rows, (r) => r.taskId, taskIds).map((group) =>
-        // Stable order (the enum's) so clients can render counts without sorting.
-        ALL_STATUSES.flatMap((status) => {
-          const row = group.find((r) => r.status === status);
-          return row ? [{ status, count: row.count }] : [];
-        }),
-      );
-    }),
   };
 }
 

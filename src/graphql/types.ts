@@ -22,8 +22,13 @@ export class UpgradeTaskType {
   @Field(() => String, { nullable: true }) appId: string | null;
   @Field(() => String, { nullable: true }) gatewaySn: string | null;
   @Field(() => UpgradeStatus, { description: 'Derived from the sub-tasks.' }) status: UpgradeStatus;
-  @Field(() => Int, { nullable: true, description: 'Mean percent of the sub-tasks; a succeeded one counts 100.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: "Mean of the sub-tasks' overall progress (a succeeded one counts 100); it does not go back while the devices run.",
+  })
   progress: number | null;
+  @Field(() => String, { nullable: true, description: 'The name of the API token that created the task (`anonymous` without tokens); null for tasks a platform reported.' })
+  createdBy: string | null;
   @Field(() => DateTimeScalar) createdAt: Date;
   @Field(() => DateTimeScalar) updatedAt: Date;
 }
@@ -52,8 +57,14 @@ export class UpgradeSubTaskType {
   @Field(() => UpgradeStatus) status: UpgradeStatus;
   @Field(() => String, { nullable: true, description: "The vendor's own status word." }) vendorStatus: string | null;
   @Field(() => String, { nullable: true }) subStatus: string | null;
-  @Field(() => String, { nullable: true }) step: string | null;
-  @Field(() => Int, { nullable: true }) percent: number | null;
+  @Field(() => String, { nullable: true, description: 'The phase the device is in, as its vendor names it (DJI: download_firmware, upgrade_firmware).' })
+  step: string | null;
+  @Field(() => Int, { nullable: true, description: 'Percent of the current step, as reported.' }) percent: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: "The device's overall progress 0..100 across its phases (DJI: download 0–50, install 50–100); it never goes back.",
+  })
+  progress: number | null;
   @Field(() => String, { nullable: true }) sourceVersion: string | null;
   @Field(() => String, { nullable: true }) currentVersion: string | null;
   @Field(() => String, { nullable: true }) targetVersion: string | null;

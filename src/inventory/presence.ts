@@ -10,10 +10,10 @@ const RETRY_MS = 1000;
 
 /**
  * Docks' presence from the embedded broker: a dock is online while its MQTT
- * connection is up. The broker reports connections by client id (DJI docks
- * connect with their serial number as client id); this keeps, per client id,
- * the connections open (a dock reconnecting may briefly hold two) and writes
- * the dock's state through the write queue whenever it flips.
+ * connection is up. The broker reports connections by the dock's sn (the
+ * identity it authenticated); this keeps, per sn, the connections open (a
+ * dock reconnecting may briefly hold two) and writes the dock's state through
+ * the write queue whenever it flips.
  *
  * Writes are state, not events: each one stores what the connection table
  * says at that moment, so one that fails is simply written again later, and

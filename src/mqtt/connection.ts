@@ -1,8 +1,12 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from 'pino';
 
-/** Handles one inbound message; resolves once it is durable (then the PUBACK goes out). */
-export type MessageHandler = (topic: string, payload: Buffer) => Promise<void>;
+/**
+ * Handles one inbound message; resolves once it is durable (then the PUBACK
+ * goes out). `delivery.redelivered` is the packet's DUP flag: the sender may
+ * have sent it before (the ordering rules then consult the device's clock).
+ */
+export type MessageHandler = (topic: string, payload: Buffer, delivery?: { readonly redelivered: boolean }) => Promise<void>;
 
 /** Options of {@link MqttConnection}. */
 export interface MqttConnectionOptions {
@@ -190,7 +194,7 @@ export class MqttConnection {
       _sendPacket: (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
     };
     client.handleMessage = (packet, callback) => {
-      const work = this.options.onMessage(packet.topic, packet.payload as Buffer);
+      const work = this.options.onMessage(packet.topic, packet.payload as Buffer, { redelivered: packet.dup === true });
       if (packet.qos > 0 && packet.messageId !== undefined) this.heldAcks.set(packet.messageId, work);
       else work.catch((error) => this.options.logger.error({ err: error }, 'mqtt message handling failed'));
       const admitted = this.options.admit?.();

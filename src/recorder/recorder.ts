@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import {
+  EMPTY_TALLY,
   type InboundEnvelope,
+  type ObservedReport,
   type ShadowObservation,
   type UpgradeObservation,
   OPEN_STATUSES,
+  type SubTaskShare,
   type TransitionDecision,
   type UpgradeSource,
   UpgradeStatus,
@@ -12,7 +15,10 @@ import {
   deriveTaskProgress,
   deriveTaskStatus,
   isStale,
+  lastOccurredAtAfter,
+  nextDeviceProgress,
   reportedChanges,
+  retally,
 } from '../domain';
 import {
   InboundMessage,
@@ -22,6 +28,8 @@ import {
   ShadowEvent,
   UpgradeSubTask,
   UpgradeTask,
+  storeTally,
+  tallyOfTask,
 } from '../store/entities';
 import type { Device } from '../inventory/device.entity';
 import type { Inventory } from '../inventory/inventory';
@@ -117,7 +125,7 @@ export class Recorder {
   async applyOwnObservationIn(tx: EntityManager, observation: UpgradeObservation, at: Date): Promise<readonly UpgradeProgressMessage[]> {
     const set = WorkingSet.of(tx);
     this.inventory?.beginUnit();
-    const messages = await this.applyUpgrade(tx, set, observation, at);
+    const messages = await this.applyUpgrade(tx, set, observation, at, {});
     // The devices it changed go out with its messages (see publishProgress).
     if (this.inventory && messages.length > 0) OWN_DEVICE_CHANGES.set(messages[0], this.inventory.takeChanged());
     // The caller's unit may read these rows next; write them now.
@@ -138,8 +146,8 @@ export class Recorder {
    * records for each a TIMED_OUT observation of the gateway's own, with
    * `describe(subTask)` as its `statusDesc`: in the history, on the task's
    * derived status, published after commit. The sub-task is marked
-   * `closedByStaleSweep` and keeps its `lastOccurredAt`, so a real observation
-   * not older than the last one applied still reopens it.
+   * `closedByStaleSweep` and keeps its `lastOccurredAt`, so any later real
+   * report of the device still reopens it.
    *
    * Sub-tasks of a task whose command still waits to be sent or answered
    * (`outbound_command` PENDING) are left alone: the command sender decides
@@ -191,7 +199,7 @@ export class Recorder {
           occurredAt: at,
           statusDesc: describe(subTask),
         };
-        messages.push(...(await this.applyUpgrade(tx, set, observation, at, noNewsSince)));
+        messages.push(...(await this.applyUpgrade(tx, set, observation, at, { staleSince: noNewsSince })));
       }
       // Written by the queue after this unit, which reads the database itself (not `deferring`).
       return this.publishing(messages, messages);
@@ -270,43 +278,60 @@ export class Recorder {
    * event per sub-task and re-derives the task. Everything goes into `set`,
    * the batch's working set, which the writer flushes.
    *
-   * With `staleSince`, the observation is the stale sweeper's TIMED_OUT: it
-   * applies only to a sub-task still stale as of then (otherwise it writes
-   * nothing), marks it `closedByStaleSweep` and leaves `lastObservedAt` and
-   * `lastOccurredAt` as they were (it is no news of the device).
+   * With `own`, the observation is the gateway's own conclusion, not a
+   * device's report: it never replaces an end the device reported (see
+   * `decideTransition`). With `own.staleSince`, it is the stale sweeper's
+   * TIMED_OUT: it applies only to a sub-task still stale as of then (otherwise
+   * it writes nothing), marks it `closedByStaleSweep` and leaves
+   * `lastObservedAt` and `lastOccurredAt` as they were (it is no news of the device).
    */
   private async applyUpgrade(
     tx: EntityManager,
     set: WorkingSet,
     observation: UpgradeObservation,
     receivedAt: Date,
-    staleSince?: Date,
+    own?: { readonly staleSince?: Date },
   ): Promise<UpgradeProgressMessage[]> {
+    const staleSince = own?.staleSince;
     const task = await this.findOrCreateTask(tx, set, observation, receivedAt);
-    const targets = this.targetsOf(observation, task, await set.subTasksOf(tx, task.id), receivedAt);
+    const targets = await this.targetsOf(tx, set, observation, task, receivedAt, staleSince === undefined);
     const occurredAt = observation.occurredAt ?? receivedAt;
     const changed: { subTask: UpgradeSubTask; event: ProgressEvent }[] = [];
+    // The task's derived values follow from its tally, updated from each sub-task's share before and after.
+    const before = tallyOfTask(task);
+    let tally = before;
 
-    for (const subTask of targets.all) {
-      if (!targets.created.has(subTask) && !targets.targeted.has(subTask)) continue;
+    for (const { subTask, created } of targets) {
+      const share: SubTaskShare | null = created ? null : { status: subTask.status, progress: subTask.progress };
       const sweep = staleSince !== undefined;
       let decision: TransitionDecision;
+      let report: ObservedReport | null = null;
       if (sweep) {
-        if (targets.created.has(subTask) || !isStale(subTask, staleSince)) continue;
+        if (!isStale(subTask, staleSince)) continue;
         decision = { applied: true, status: UpgradeStatus.TIMED_OUT };
       } else {
-        decision = decideTransition(subTask, { status: observation.status, occurredAt });
+        report = {
+          status: observation.status,
+          occurredAt: observation.occurredAt,
+          receivedAt,
+          redelivered: observation.redelivered === true,
+          origin: own ? 'gateway' : 'device',
+        };
+        decision = decideTransition(subTask, report);
         subTask.lastObservedAt = receivedAt;
       }
       if (decision.applied) {
         // A real observation reopening a swept sub-task: the sweeper's reason no longer holds.
         if (!sweep && subTask.closedByStaleSweep) subTask.statusDesc = null;
+        const step = observation.step ?? subTask.step;
         Object.assign(subTask, reportedChanges(observation));
         subTask.status = decision.status;
-        if (!sweep) subTask.lastOccurredAt = occurredAt;
+        subTask.progress = nextDeviceProgress(subTask.progress, { status: decision.status, step, percent: observation.percent ?? null });
+        if (report) subTask.lastOccurredAt = lastOccurredAtAfter(subTask, report);
         subTask.closedByStaleSweep = sweep;
         subTask.updatedAt = receivedAt;
       }
+      tally = retally(tally, share, { status: subTask.status, progress: subTask.progress });
       set.subTaskChanged(subTask);
       // The fleet inventory: a device appears with its first observation; a success sets its version.
       if (!sweep) await this.inventory?.upgradeObserved(tx, task, subTask, observation, decision.applied, receivedAt);
@@ -329,9 +354,10 @@ export class Recorder {
       changed.push({ subTask: subTask.snapshot(), event });
     }
 
-    const status = deriveTaskStatus(targets.all.map((s) => s.status));
-    const progress = deriveTaskProgress(targets.all);
-    if (status !== task.status || progress !== task.progress || targets.created.size > 0) {
+    const status = deriveTaskStatus(tally.counts);
+    const progress = deriveTaskProgress(tally);
+    if (tally !== before || status !== task.status || progress !== task.progress) {
+      storeTally(task, tally);
       task.status = status;
       task.progress = progress;
       task.updatedAt = receivedAt;
@@ -357,6 +383,7 @@ export class Recorder {
         createdAt: at,
         updatedAt: at,
       });
+      storeTally(task, EMPTY_TALLY);
       set.addTask(task);
       return task;
     }
@@ -372,28 +399,35 @@ export class Recorder {
     return task;
   }
 
-  /** The sub-tasks an observation applies to, creating the ones it names that do not exist yet. */
-  /** `all` is the task's list of rows itself: sub-tasks created here are added to it. */
-  private targetsOf(observation: UpgradeObservation, task: UpgradeTask, all: SubTaskRow[], at: Date) {
-    const created = new Set<SubTaskRow>();
-    const targeted = new Set<SubTaskRow>();
+  /**
+   * The sub-tasks an observation applies to, creating the ones it names that
+   * do not exist yet (unless `create` is false: the sweeper's own observation).
+   * One naming its device reads that device's row only; one about every
+   * device of its task reads them all (DJI: a dock and its aircraft).
+   */
+  private async targetsOf(
+    tx: EntityManager,
+    set: WorkingSet,
+    observation: UpgradeObservation,
+    task: UpgradeTask,
+    at: Date,
+    create: boolean,
+  ): Promise<{ subTask: SubTaskRow; created: boolean }[]> {
     const target = observation.target;
     if (target.kind === 'device') {
-      let row = all.find((s) => s.deviceId === target.deviceId);
-      if (!row) {
-        row = SubTaskRow.fresh(task.id, target.deviceId, target.externalId ?? null, at);
-        all.push(row);
-        created.add(row);
-      }
-      targeted.add(row);
-    } else if (all.length === 0) {
-      const row = SubTaskRow.fresh(task.id, target.fallbackDeviceId, null, at);
-      all.push(row);
-      created.add(row);
-    } else {
-      for (const row of all) targeted.add(row);
+      const row = await set.subTask(tx, task.id, target.deviceId);
+      if (row) return [{ subTask: row, created: false }];
+      if (!create) return [];
+      const fresh = SubTaskRow.fresh(task.id, target.deviceId, target.externalId ?? null, at);
+      set.addSubTask(fresh);
+      return [{ subTask: fresh, created: true }];
     }
-    return { all, created, targeted };
+    const all = await set.allSubTasksOf(tx, task.id);
+    if (all.length > 0) return all.map((subTask) => ({ subTask, created: false }));
+    if (!create) return [];
+    const fresh = SubTaskRow.fresh(task.id, target.fallbackDeviceId, null, at);
+    set.addSubTask(fresh);
+    return [{ subTask: fresh, created: true }];
   }
 
   private async writeShadow(tx: EntityManager, observation: ShadowObservation, receivedAt: Date): Promise<ShadowEvent> {
@@ -411,18 +445,33 @@ export class Recorder {
   }
 }
 
+/**
+ * Characters of a REJECTED or UNHANDLED message's payload kept in the ledger:
+ * enough to see what it was, while a flood of junk cannot grow the database
+ * by more than this per message.
+ */
+export const LEDGER_KEPT_CHARS_OF_REFUSED = 4096;
+
 /** Device changes made by {@link Recorder.applyOwnObservationIn}, by the first message it returned, until published. */
 const OWN_DEVICE_CHANGES = new WeakMap<UpgradeProgressMessage, readonly Device[]>();
 
 /** The ledger row of an envelope. */
 function ledgerRow(envelope: InboundEnvelope, outcome: InboundOutcome, reason: string | null, dedupeKey: string | null): InboundMessage {
+  const refused = outcome === InboundOutcome.REJECTED || outcome === InboundOutcome.UNHANDLED;
   return Object.assign(new InboundMessage(), {
     source: envelope.source,
     channel: envelope.channel.slice(0, 64),
     dedupeKey,
-    payload: envelope.raw,
+    payload: refused ? keepStart(envelope.raw, LEDGER_KEPT_CHARS_OF_REFUSED) : envelope.raw,
     outcome,
     reason,
     receivedAt: envelope.receivedAt,
   });
+}
+
+/** The first `max` characters of `text`, without splitting a surrogate pair. */
+function keepStart(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }

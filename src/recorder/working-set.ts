@@ -27,10 +27,11 @@ export class SubTaskRow extends UpgradeSubTask {
 /** The key a task is known by within a working set. */
 const taskKey = (source: string, externalId: string) => `${source}\u0000${externalId}`;
 
-/** The task an envelope is about, when it is an upgrade observation. */
-function taskOf(envelope: InboundEnvelope): { source: string; externalId: string } | null {
+/** What an envelope needs read: its task, and the sub-tasks of that task it targets. */
+function needOf(envelope: InboundEnvelope): { source: string; externalId: string; deviceId: string | null } | null {
   if (envelope.content.kind !== 'observation' || envelope.content.observation.type !== 'upgrade') return null;
-  return { source: envelope.source, externalId: envelope.content.observation.task.externalId };
+  const { task, target } = envelope.content.observation;
+  return { source: envelope.source, externalId: task.externalId, deviceId: target.kind === 'device' ? target.deviceId : null };
 }
 
 /**
@@ -45,6 +46,13 @@ function taskOf(envelope: InboundEnvelope): { source: string; externalId: string
  * 500 progress reports on 100 tasks thus costs about ten statements instead
  * of five per message.
  *
+ * Only the sub-tasks an observation targets are read: for one naming its
+ * device, that device's row (by task and device id); only an observation
+ * about every device of its task (DJI `ota_progress`, a dock and its aircraft)
+ * reads all of the task's. The task's status and progress come from its
+ * stored tally (see `Tally`), so a push costs the same in a task of 10
+ * devices and one of 50 000.
+ *
  * Between flushes this is the only true picture of those rows: the queue
  * flushes before any unit that reads the database itself and forgets the
  * working set after it (and after a unit rolls back).
@@ -52,8 +60,10 @@ function taskOf(envelope: InboundEnvelope): { source: string; externalId: string
 export class WorkingSet implements DeferredWrites {
   /** Tasks by source and external id; null: known not to exist. */
   private readonly tasks = new Map<string, UpgradeTask | null>();
-  /** The sub-tasks of each task read or created, by task id. */
-  private readonly subTasks = new Map<string, SubTaskRow[]>();
+  /** The sub-tasks of each task read or created, by task id, then device id; null: known not to exist. */
+  private readonly subTasks = new Map<string, Map<string, SubTaskRow | null>>();
+  /** Tasks all of whose sub-tasks are in {@link subTasks}. */
+  private readonly complete = new Set<string>();
   /** Dedupe keys: the ledger row that holds one (written or not yet), or null when free. */
   private readonly dedupeKeys = new Map<string, InboundMessage | null>();
 
@@ -71,8 +81,8 @@ export class WorkingSet implements DeferredWrites {
   }
 
   /**
-   * Makes sure what `envelope` needs is known: its dedupe key and its task
-   * with the task's sub-tasks. When something is missing, reads it for the
+   * Makes sure what `envelope` needs is known: its dedupe key, its task and
+   * the sub-tasks it targets. When something is missing, reads it for the
    * envelopes in `upcoming` too (those queued behind it, mostly of the same
    * batch), so that a burst costs one read per table, not one per message.
    */
@@ -80,10 +90,21 @@ export class WorkingSet implements DeferredWrites {
     if (this.knows(envelope)) return;
     const keys = new Set<string>();
     const tasks = new Map<string, { source: string; externalId: string }>();
+    /** (task key, device id) pairs to read, by "task key NUL device id". */
+    const devices = new Map<string, { source: string; externalId: string; deviceId: string }>();
+    /** Tasks to read every sub-task of. */
+    const whole = new Map<string, { source: string; externalId: string }>();
     const take = (e: InboundEnvelope) => {
       if (e.dedupeKey !== null && !this.dedupeKeys.has(e.dedupeKey)) keys.add(e.dedupeKey);
-      const task = taskOf(e);
-      if (task && !this.tasks.has(taskKey(task.source, task.externalId))) tasks.set(taskKey(task.source, task.externalId), task);
+      const need = needOf(e);
+      if (!need) return;
+      const key = taskKey(need.source, need.externalId);
+      const known = this.tasks.get(key);
+      if (known === null) return; // known not to exist: nothing of it to read
+      if (known === undefined) tasks.set(key, need);
+      if (known && this.complete.has(known.id)) return;
+      if (need.deviceId === null) whole.set(key, need);
+      else if (!(known && this.subTasks.get(known.id)?.has(need.deviceId))) devices.set(`${key}\u0000${need.deviceId}`, { ...need, deviceId: need.deviceId });
     };
     take(envelope);
     let taken = 1;
@@ -91,21 +112,30 @@ export class WorkingSet implements DeferredWrites {
       if (taken++ >= PRELOAD_LIMIT) break;
       take(e);
     }
-    // The three reads are independent: sent together, they cost one round trip.
+    // The reads are independent: sent together, they cost one round trip.
     const externalIds = [...new Set([...tasks.values()].map((t) => t.externalId))];
+    const wholeIds = [...new Set([...whole.values()].map((t) => t.externalId))];
+    const pairs = [...devices.values()];
     const none = async () => [];
-    const [held, found, rows] = (await sendTogether<unknown[]>(tx, [
+    const subTasks = () => tx.getRepository(UpgradeSubTask).createQueryBuilder('s').innerJoin('upgrade_task', 't', 't.id = s.task_id');
+    const [held, found, targeted, all] = (await sendTogether<unknown[]>(tx, [
       keys.size > 0 ? () => tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : none,
       tasks.size > 0 ? () => tx.find(UpgradeTask, { where: { externalId: In(externalIds) } }) : none,
-      tasks.size > 0
-        ? () =>
-            tx
-              .getRepository(UpgradeSubTask)
-              .createQueryBuilder('s')
-              .where('s.task_id IN (SELECT t.id FROM upgrade_task t WHERE t.external_id IN (:...externalIds))', { externalIds })
-              .getMany()
+      pairs.length > 0
+        ? () => {
+            const parameters: Record<string, string> = {};
+            const tuples = pairs.map((p, i) => {
+              Object.assign(parameters, { [`s${i}`]: p.source, [`e${i}`]: p.externalId, [`d${i}`]: p.deviceId });
+              return `(:s${i}, :e${i}, :d${i})`;
+            });
+            // One indexed lookup per (task, device) named, on uq_upgrade_sub_task_device.
+            return subTasks()
+              .where(`(t.source, t.external_id, s.device_id) IN (VALUES ${tuples.join(', ')})`, parameters)
+              .getMany();
+          }
         : none,
-    ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[]];
+      wholeIds.length > 0 ? () => subTasks().where('t.external_id IN (:...wholeIds)', { wholeIds }).getMany() : none,
+    ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[], UpgradeSubTask[]];
     for (const key of keys) this.dedupeKeys.set(key, null);
     for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
     for (const key of tasks.keys()) this.tasks.set(key, null);
@@ -113,15 +143,35 @@ export class WorkingSet implements DeferredWrites {
       // Same external id, other source: not one of ours.
       if (!tasks.has(taskKey(task.source, task.externalId))) continue;
       this.tasks.set(taskKey(task.source, task.externalId), task);
-      this.subTasks.set(task.id, []);
+      this.rowsOf(task.id);
     }
-    for (const row of rows) this.subTasks.get(row.taskId)?.push(SubTaskRow.from(row));
+    // What this batch already holds in memory is newer than what it reads: never replaced.
+    const keep = (row: UpgradeSubTask) => {
+      const rows = this.rowsOf(row.taskId);
+      if (!rows.get(row.deviceId)) rows.set(row.deviceId, SubTaskRow.from(row));
+    };
+    for (const pair of pairs) {
+      const task = this.tasks.get(taskKey(pair.source, pair.externalId));
+      if (!task) continue;
+      const rows = this.rowsOf(task.id);
+      if (!rows.has(pair.deviceId)) rows.set(pair.deviceId, null);
+    }
+    for (const row of targeted) keep(row);
+    for (const row of all) keep(row);
+    for (const key of whole.keys()) {
+      const task = this.tasks.get(key);
+      if (task) this.complete.add(task.id);
+    }
   }
 
   private knows(envelope: InboundEnvelope): boolean {
     if (envelope.dedupeKey !== null && !this.dedupeKeys.has(envelope.dedupeKey)) return false;
-    const task = taskOf(envelope);
-    return task === null || this.tasks.has(taskKey(task.source, task.externalId));
+    const need = needOf(envelope);
+    if (need === null) return true;
+    const task = this.tasks.get(taskKey(need.source, need.externalId));
+    if (task === undefined) return false;
+    if (task === null || this.complete.has(task.id)) return true;
+    return need.deviceId !== null && this.subTasks.get(task.id)?.has(need.deviceId) === true;
   }
 
   /**
@@ -152,7 +202,8 @@ export class WorkingSet implements DeferredWrites {
   /** Adds a task created by this batch; it is written with the next flush. */
   addTask(task: UpgradeTask): void {
     this.tasks.set(taskKey(task.source, task.externalId), task);
-    this.subTasks.set(task.id, []);
+    this.subTasks.set(task.id, new Map());
+    this.complete.add(task.id);
     this.changedTasks.add(task);
   }
 
@@ -161,17 +212,45 @@ export class WorkingSet implements DeferredWrites {
     this.changedTasks.add(task);
   }
 
-  /** The sub-tasks of a task (the list itself: a row added to it is part of the task from then on). */
-  async subTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
-    let rows = this.subTasks.get(taskId);
-    if (!rows) {
-      rows = (await tx.find(UpgradeSubTask, { where: { taskId } })).map((row) => SubTaskRow.from(row));
-      this.subTasks.set(taskId, rows);
+  /** The sub-task of `taskId` for `deviceId`, read if this batch has not read it yet; null when there is none. */
+  async subTask(tx: EntityManager, taskId: string, deviceId: string): Promise<SubTaskRow | null> {
+    const rows = this.rowsOf(taskId);
+    if (!rows.has(deviceId) && !this.complete.has(taskId)) {
+      const row = await tx.findOne(UpgradeSubTask, { where: { taskId, deviceId } });
+      rows.set(deviceId, row ? SubTaskRow.from(row) : null);
     }
+    return rows.get(deviceId) ?? null;
+  }
+
+  /**
+   * Every sub-task of a task, read if this batch has not read them all yet.
+   * For observations about every device of a task (DJI: a dock and its
+   * aircraft); one naming its device reads only that one (see {@link subTask}).
+   */
+  async allSubTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
+    const rows = this.rowsOf(taskId);
+    if (!this.complete.has(taskId)) {
+      for (const row of await tx.find(UpgradeSubTask, { where: { taskId } })) {
+        if (!rows.get(row.deviceId)) rows.set(row.deviceId, SubTaskRow.from(row));
+      }
+      this.complete.add(taskId);
+    }
+    return [...rows.values()].filter((row): row is SubTaskRow => row !== null);
+  }
+
+  private rowsOf(taskId: string): Map<string, SubTaskRow | null> {
+    let rows = this.subTasks.get(taskId);
+    if (!rows) this.subTasks.set(taskId, (rows = new Map()));
     return rows;
   }
 
-  /** Marks a sub-task as changed or new; it is written with the next flush. */
+  /** Adds a sub-task created by this batch (its task's tally is the caller's to update); written with the next flush. */
+  addSubTask(row: SubTaskRow): void {
+    this.rowsOf(row.taskId).set(row.deviceId, row);
+    this.changedSubTasks.add(row);
+  }
+
+  /** Marks a sub-task as changed; it is written with the next flush. */
   subTaskChanged(row: SubTaskRow): void {
     this.changedSubTasks.add(row);
   }

@@ -88,8 +88,16 @@ export interface DockOptions {
   readonly once?: boolean;
   /** How long to wait for each `events_reply` before warning. @default DEFAULT_REPLY_TIMEOUT_MS */
   readonly replyTimeoutMs?: number;
-  /** @default the serial number, as DJI docks do (the gateway's embedded broker tells the dock online by it) */
+  /** @default a unique `dock-sim-<sn>-<random>` */
   readonly clientId?: string;
+  /**
+   * MQTT username. @default the dock's sn (unless the URL carries a user): the
+   * identity the gateway's embedded broker gives an anonymous loopback client,
+   * and the username `npm run mqtt:passwd` makes for a dock.
+   */
+  readonly username?: string;
+  /** MQTT password (the gateway's `MQTT_PASSWORD_FILE` holds its hash). */
+  readonly password?: string;
   /** The dock's model key `domain-type-sub_type`, announced in `update_topo`. @default DEFAULT_DOCK_MODEL */
   readonly dockModel?: string;
   /** The dock's firmware version, reported on `state` at connect. @default DEFAULT_FIRMWARE_VERSION */
@@ -103,6 +111,12 @@ export interface DockOptions {
   readonly consistencyUpgradeNeeded?: boolean;
   /** Where lines go. @default consoleOutput */
   readonly output?: SimulatorOutput;
+  /**
+   * The dock's own clock for message timestamps, given how many messages it
+   * has stamped before (a clock that jumps to 1970 or a year ahead after a
+   * reboot, or runs backwards). @default the host's, strictly increasing
+   */
+  readonly clock?: (stamped: number) => number;
 }
 
 /** An aircraft behind a simulated dock. */
@@ -289,6 +303,18 @@ interface PendingReply {
  * @throws RangeError for bad options ({@link checkDockOptions}); Error when the
  * broker cannot be reached or refuses the subscription.
  */
+/** The username and password to connect with: the options', else the URL's, else the sn as username. */
+function dockCredentials(mqttUrl: string, sn: string, options: DockOptions): { username?: string; password?: string } {
+  let urlHasUser = false;
+  try {
+    urlHasUser = new URL(mqttUrl).username !== '';
+  } catch {
+    // MQTT.js reports a bad URL itself.
+  }
+  const username = options.username ?? (urlHasUser ? undefined : sn);
+  return { ...(username === undefined ? {} : { username }), ...(options.password === undefined ? {} : { password: options.password }) };
+}
+
 export async function startDock(options: DockOptions): Promise<DockSimulator> {
   checkDockOptions(options);
   const sn = options.gatewaySn;
@@ -307,7 +333,8 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     client = await mqtt.connectAsync(
       mqttUrl,
       {
-        clientId: options.clientId ?? sn,
+        clientId: options.clientId ?? `dock-sim-${sn}-${randomUUID().slice(0, 8)}`,
+        ...dockCredentials(mqttUrl, sn, options),
         protocolVersion: 4,
         clean: true,
         connectTimeout: 5000,
@@ -327,7 +354,6 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     await client.endAsync(true).catch(() => undefined);
     throw error;
   }
-  out.info(`dock ${sn} connected to ${redact(mqttUrl)}; waiting for ota_create on ${servicesTopic(sn)}`);
 
   const stop = new AbortController();
   const pending = new Map<string, PendingReply>();
@@ -342,8 +368,10 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   let resolveDone: (summary: DockSummary) => void = () => undefined;
   const done = new Promise<DockSummary>((resolve) => (resolveDone = resolve));
 
-  /** ms since the epoch, strictly increasing: the gateway orders a bid's events by timestamp. */
-  const timestamp = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
+  let stamped = 0;
+  /** ms since the epoch: strictly increasing, unless the dock's own `clock` says otherwise. */
+  const timestamp = () =>
+    options.clock ? options.clock(stamped++) : (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
 
   const publish = async (topic: string, body: Json): Promise<void> => {
     await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
@@ -428,6 +456,8 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
         // What a dock does after rebooting into the new firmware: report it on state.
         consistencyNeeded = false;
         for (const [deviceSn, version] of targets) {
+          // Only the devices it announced: the broker lets a dock speak for no other.
+          if (!versions.has(deviceSn)) continue;
           versions.set(deviceSn, version);
           await reportState(deviceSn, false);
         }
@@ -530,7 +560,9 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     announce().catch((error: unknown) => out.warn(`announcing failed: ${(error as Error).message}`));
   });
   // After startDock has returned: the dock is listening already, and its caller sets up (its signal handlers) first.
+  // The first line too: whoever waits for it may act on the dock at once (a signal), so it comes once the caller is set up.
   setImmediate(() => {
+    out.info(`dock ${sn} connected to ${redact(mqttUrl)}; waiting for ota_create on ${servicesTopic(sn)}`);
     if (!stop.signal.aborted) announce().catch((error: unknown) => out.warn(`announcing failed: ${(error as Error).message}`));
   });
   client.on('error', (error) => out.warn(`mqtt: ${error.message}`));

@@ -19,6 +19,8 @@ checking that every events_reply comes back.
 Options:
   --gateway-sn <sn>     the dock's serial number (required)
   --mqtt-url <url>      the broker (default ${DEFAULT_MQTT_URL}; user:password@ in the URL if needed)
+  --username <name>     MQTT username (default: the sn, which is what the gateway's broker expects)
+  --password <secret>   MQTT password, when the gateway has MQTT_PASSWORD_FILE (see npm run mqtt:passwd)
   --fail-at <percent>   fail the upgrade phase at this percent (0-100) with result ${FAILURE_RESULT}
   --reject <code>       refuse every ota_create with this result code, e.g. 312015
   --speed <x>           report x times faster (default 1: one report every ${DEFAULT_INTERVAL_MS} ms)
@@ -40,6 +42,8 @@ export function parseDockArgs(argv: readonly string[]): DockCommand {
   const values = parseFlags(argv, {
     'gateway-sn': { type: 'string' },
     'mqtt-url': { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
     'fail-at': { type: 'string' },
     reject: { type: 'string' },
     speed: { type: 'string' },
@@ -51,6 +55,8 @@ export function parseDockArgs(argv: readonly string[]): DockCommand {
   const options: DockOptions = {
     gatewaySn: values['gateway-sn'],
     mqttUrl: values['mqtt-url'] ?? DEFAULT_MQTT_URL,
+    username: values.username,
+    password: values.password,
     failAt: values['fail-at'] === undefined ? undefined : integerFlag('fail-at', values['fail-at']),
     reject: values.reject === undefined ? undefined : integerFlag('reject', values.reject),
     speed: values.speed === undefined ? undefined : numberFlag('speed', values.speed),

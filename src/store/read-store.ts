@@ -160,21 +160,6 @@ export class ReadStore {
       .getMany();
   }
 
-  /** How many sub-tasks of each task are in each status, counted by the database. */
-  async statusCounts(taskIds: readonly string[]): Promise<{ taskId: string; status: UpgradeStatus; count: number }[]> {
-    const rows: { taskId: string; status: UpgradeStatus; count: string | number }[] = await this.dataSource
-      .getRepository(UpgradeSubTask)
-      .createQueryBuilder('s')
-      .select('s.task_id', 'taskId')
-      .addSelect('s.status', 'status')
-      .addSelect('COUNT(*)', 'count')
-      .where('s.task_id IN (:...taskIds)', { taskIds })
-      .groupBy('s.task_id')
-      .addGroupBy('s.status')
-      .getRawMany();
-    return rows.map((r) => ({ taskId: r.taskId, status: r.status, count: Number(r.count) }));
-  }
-
   /**
    * Progress events after `afterId` (exclusive) matching `filter`, oldest first,
    * at most `limit`: the replay of a resumed subscription.

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ShadowStatus, UpgradeSource, UpgradeStatus, type InboundEnvelope } from '../../src/domain';
+import { ShadowStatus, UpgradeSource, UpgradeStatus, deriveTaskProgress, deriveTaskStatus, tallyOf, type InboundEnvelope } from '../../src/domain';
 import type { EventBus, UpgradeProgressMessage } from '../../src/recorder/event-bus';
 import { Recorder } from '../../src/recorder/recorder';
 import { WriteQueue } from '../../src/recorder/write-queue';
 import { openDatabase, parseDatabaseUrl } from '../../src/store/data-source';
-import { InboundOutcome, UpgradeSubTask, UpgradeTask, type ShadowEvent } from '../../src/store/entities';
+import { InboundOutcome, UpgradeSubTask, UpgradeTask, tallyOfTask, type ShadowEvent } from '../../src/store/entities';
 import { ReadStore } from '../../src/store/read-store';
 import { djiEnvelope, huaweiEnvelope } from '../support/observations';
 import { createTestDatabase, describeWith, type TestDatabase } from './support/services';
@@ -185,18 +185,13 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     );
     expect(ledger.map((r) => [r.outcome, Number(r.n)])).toEqual([['DUPLICATE', 1], ['RECORDED', 4]]);
 
-    // Derived status over several devices, counted by the database.
+    // Derived status over several devices, from the tally the recorder keeps on the task.
     await a.recorder.record(huaweiEnvelope({ operationId: 'pg-op', deviceId: 'd1', status: UpgradeStatus.SUCCEEDED }));
     await a.recorder.record(huaweiEnvelope({ operationId: 'pg-op', deviceId: 'd2', status: UpgradeStatus.FAILED }));
     await a.recorder.record(huaweiEnvelope({ operationId: 'pg-op', deviceId: 'd3', status: UpgradeStatus.IN_PROGRESS, percent: 50 }));
     const op = (await a.store.listTasks({ appId: 'app-1' }, 50, null)).rows.find((t) => t.externalId === 'pg-op')!;
     expect(op).toMatchObject({ status: UpgradeStatus.IN_PROGRESS, progress: 50 });
-    const counts = await a.store.statusCounts([op.id]);
-    expect(counts.sort((x, y) => x.status.localeCompare(y.status))).toEqual([
-      { taskId: op.id, status: 'FAILED', count: 1 },
-      { taskId: op.id, status: 'IN_PROGRESS', count: 1 },
-      { taskId: op.id, status: 'SUCCEEDED', count: 1 },
-    ]);
+    expect(tallyOfTask(op).counts).toMatchObject({ FAILED: 1, IN_PROGRESS: 1, SUCCEEDED: 1, PENDING: 0 });
     await a.recorder.record(huaweiEnvelope({ operationId: 'pg-op', deviceId: 'd3', status: UpgradeStatus.SUCCEEDED }));
     expect((await a.store.task(op.id))!.status).toBe(UpgradeStatus.FAILED);
   });
@@ -295,6 +290,27 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     expect(task.status).toBe(UpgradeStatus.SUCCEEDED);
     const [sub] = await b.store.subTasksOfTasks([task.id]);
     expect(sub).toMatchObject({ status: UpgradeStatus.SUCCEEDED, percent: 100 });
+  });
+
+  test('two instances pushing into one task at once keep its counts, status and progress exact', async () => {
+    const [a, b] = open;
+    const statuses = [UpgradeStatus.SENT, UpgradeStatus.IN_PROGRESS, UpgradeStatus.SUCCEEDED, UpgradeStatus.FAILED, UpgradeStatus.PAUSED];
+    // 400 pushes over 60 devices, each sent to both instances (as a platform re-push lands anywhere): half are duplicates.
+    const pushes = Array.from({ length: 400 }, (_, i) =>
+      huaweiEnvelope({ operationId: 'pg-tally', deviceId: `d${(i * 7) % 60}`, status: statuses[i % statuses.length], percent: (i * 13) % 101 }),
+    );
+    const results = await Promise.all([
+      ...pushes.map((p) => a.recorder.record(p)),
+      ...[...pushes].reverse().map((p) => b.recorder.record({ ...p, receivedAt: new Date() })),
+    ]);
+    expect(results.filter((r) => r.outcome === InboundOutcome.RECORDED)).toHaveLength(400);
+    const task = await a.dataSource.getRepository(UpgradeTask).findOneByOrFail({ externalId: 'pg-tally' });
+    const subTasks = await a.dataSource.getRepository(UpgradeSubTask).findBy({ taskId: task.id });
+    expect(subTasks).toHaveLength(60);
+    const recount = tallyOf(subTasks);
+    expect(tallyOfTask(task)).toEqual(recount);
+    expect(task.status).toBe(deriveTaskStatus(recount.counts));
+    expect(task.progress).toBe(deriveTaskProgress(recount));
   });
 
   test('two instances sweeping stale sub-tasks at once time each one out once', async () => {

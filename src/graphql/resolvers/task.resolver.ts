@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import type { UpgradeSubTask, UpgradeTask } from '../../store/entities';
+import { ALL_STATUSES } from '../../domain';
+import { type UpgradeSubTask, type UpgradeTask, tallyOfTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { connection, pageSize, parseTimeCursor, timeCursor } from '../pagination';
 import {
@@ -35,7 +36,10 @@ export class TaskResolver {
   }
 
   @FieldResolver(() => [StatusCountType], { description: 'Sub-tasks per status (statuses with none are left out).' })
-  statusCounts(@Root() task: UpgradeTask, @Ctx() ctx: GraphQLContext): Promise<StatusCountType[]> {
-    return ctx.loaders.statusCounts.load(task.id);
+  statusCounts(@Root() task: UpgradeTask): StatusCountType[] {
+    // The task's stored tally, kept by the recorder: no sub-task is read.
+    const { counts } = tallyOfTask(task);
+    // Stable order (the enum's) so clients can render counts without sorting.
+    return ALL_STATUSES.filter((status) => counts[status] > 0).map((status) => ({ status, count: counts[status] }));
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { UpgradeTask } from '../../store/entities';
-import type { GraphQLContext } from '../context';
+import { createdByOf, type GraphQLContext } from '../context';
 import { codedError, ErrorCode } from '../errors';
 import { CreateFirmwareUpgradeInput, UpgradeTaskType } from '../types';
 
@@ -17,6 +17,6 @@ export class UpgradeCommandResolver {
     @Arg('input', () => CreateFirmwareUpgradeInput) input: CreateFirmwareUpgradeInput,
   ): Promise<UpgradeTask> {
     if (!ctx.firmwareUpgrades) throw codedError(ErrorCode.NOT_IMPLEMENTED, 'DJI firmware upgrades are not available');
-    return ctx.firmwareUpgrades.start(input);
+    return ctx.firmwareUpgrades.start({ ...input, createdBy: createdByOf(ctx) });
   }
 }

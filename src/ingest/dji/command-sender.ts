@@ -181,8 +181,11 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         gatewaySn,
         status: UpgradeStatus.PENDING,
         progress: null,
+        createdBy: request.createdBy ?? null,
         createdAt: now,
         updatedAt: now,
+        // Its tally: every sub-task below starts PENDING.
+        pendingCount: devices.length,
       });
       tasks.push(task);
       const subTasks = devices.map(({ sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }) =>

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import type { InboundEnvelope } from '../../domain';
 import type { MessageHandler } from '../../mqtt/connection';
 import { type Clock, systemClock } from '../../recorder/clock';
 import type { Recorder } from '../../recorder/recorder';
-import type { Metrics } from '../../server/metrics';
+import { mqttMethodLabel, type Metrics } from '../../server/metrics';
 import { parseDjiMessage } from './protocol';
 
 /** What the DJI ingest needs. */
@@ -28,12 +29,12 @@ export interface DjiIngestDependencies {
  */
 export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
   const clock = deps.clock ?? systemClock;
-  return async (topic, payload) => {
+  return async (topic, payload, delivery) => {
     const receivedAt = clock.now();
     const inbound = parseDjiMessage(topic, payload, receivedAt, () => clock.now().getTime(), { answerStatus: deps.answerStatus });
-    const { envelope } = inbound;
+    const envelope = delivery?.redelivered ? markRedelivered(inbound.envelope) : inbound.envelope;
     const result = await deps.recorder.record(envelope);
-    deps.metrics.mqttMessages.inc({ method: envelope.channel, outcome: result.outcome.toLowerCase() });
+    deps.metrics.mqttMessages.inc({ method: mqttMethodLabel(envelope.channel), outcome: result.outcome.toLowerCase() });
     if (envelope.content.kind === 'rejected') {
       deps.logger.warn({ topic, reason: envelope.content.reason }, 'dji message rejected');
     }
@@ -44,4 +45,15 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
       );
     }
   };
+}
+
+/**
+ * The envelope of a message its transport marks as a possible late copy (MQTT
+ * DUP): its observation says so, so that the ordering rules hold its device
+ * time against the last report applied (see `decideTransition`).
+ */
+function markRedelivered(envelope: InboundEnvelope): InboundEnvelope {
+  const { content } = envelope;
+  if (content.kind !== 'observation' || content.observation.type !== 'upgrade') return envelope;
+  return { ...envelope, content: { kind: 'observation', observation: { ...content.observation, redelivered: true } } };
 }

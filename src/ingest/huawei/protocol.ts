@@ -67,6 +67,14 @@ export const HUAWEI_LIMITS = Object.freeze({
   channelChars: 64,
   /** Deepest nesting accepted inside shadow `properties` (the object itself is level 1). */
   propertiesDepth: 32,
+  /**
+   * Most keys and array items inside shadow `properties`, counted through the whole tree, and its
+   * largest size as JSON in UTF-8 bytes. A push over either is refused (400 naming `properties`),
+   * not truncated: a cut desired state would read as a complete one. Every event is served by
+   * GraphQL as one value, so these bound what one ShadowEvent costs to read.
+   */
+  propertiesEntries: 1000,
+  propertiesBytes: 16 * 1024,
 });
 
 // ---------------------------------------------------------------------------
@@ -201,6 +209,8 @@ const propertiesSchema = z.unknown().transform((value, ctx): Readonly<Record<str
   if (typeof value !== 'object' || Array.isArray(value)) return fail(`must be a JSON object, got ${jsonTypeOf(value)}`);
   const problem = inspectJsonTree(value);
   if (problem !== null) return fail(problem);
+  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (bytes > HUAWEI_LIMITS.propertiesBytes) return fail(`must be at most ${HUAWEI_LIMITS.propertiesBytes} bytes as JSON, got ${bytes}`);
   // Returned as JSON.parse built it: "__proto__" keys are plain own properties
   // there, so handing the object on is safe.
   return value as Record<string, unknown>;
@@ -208,10 +218,12 @@ const propertiesSchema = z.unknown().transform((value, ctx): Readonly<Record<str
 
 /**
  * Walks a parsed JSON tree without recursion. Returns why it is refused (too
- * deep, or a NUL in a key or string), or null when it is fine.
+ * deep, too many keys and items, or a NUL in a key or string), or null when it is fine.
  */
 function inspectJsonTree(root: object): string | null {
   const stack: { readonly node: unknown; readonly depth: number }[] = [{ node: root, depth: 1 }];
+  let entries = 0;
+  const tooMany = `must hold at most ${HUAWEI_LIMITS.propertiesEntries} keys and array items in all`;
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     if (typeof node === 'string') {
@@ -221,9 +233,13 @@ function inspectJsonTree(root: object): string | null {
     if (node === null || typeof node !== 'object') continue;
     if (depth > HUAWEI_LIMITS.propertiesDepth) return `must not be nested deeper than ${HUAWEI_LIMITS.propertiesDepth} levels`;
     if (Array.isArray(node)) {
+      entries += node.length;
+      if (entries > HUAWEI_LIMITS.propertiesEntries) return tooMany;
       for (const item of node) stack.push({ node: item, depth: depth + 1 });
       continue;
     }
+    entries += Object.keys(node).length;
+    if (entries > HUAWEI_LIMITS.propertiesEntries) return tooMany;
     for (const [key, item] of Object.entries(node)) {
       if (key.includes('\u0000')) return 'must not contain NUL characters';
       stack.push({ node: item, depth: depth + 1 });

@@ -14,7 +14,15 @@ export interface HuaweiWebhookOptions {
   readonly metrics: Metrics;
   /** When set, the callback URL must carry `?token=<it>`: the platform can be given only a URL. */
   readonly token: string | undefined;
+  /** Largest body accepted, in bytes (413 above). @default {@link DEFAULT_WEBHOOK_BODY_LIMIT} */
+  readonly bodyLimit?: number;
 }
+
+/** Real pushes are under 1 KiB; anything near this is not from the platform. */
+export const DEFAULT_WEBHOOK_BODY_LIMIT = 64 * 1024;
+
+/** Decodes strictly: a body that is not valid UTF-8 is refused rather than stored with U+FFFD in it. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The Huawei callback. It answers 200 only once the push is committed (the
@@ -23,23 +31,33 @@ export interface HuaweiWebhookOptions {
  * never accept, and 503 when storage cannot take it right now, so that the
  * platform tries again later.
  */
-const plugin: FastifyPluginAsync<HuaweiWebhookOptions> = async (app, { recorder, metrics, token }) => {
+const plugin: FastifyPluginAsync<HuaweiWebhookOptions> = async (app, { recorder, metrics, token, bodyLimit }) => {
+  const limit = Math.min(bodyLimit ?? DEFAULT_WEBHOOK_BODY_LIMIT, HUAWEI_LIMITS.bodyChars);
   await app.register(async (scope) => {
-    // The parser wants the text as received: it validates JSON itself and keeps it raw in the ledger.
+    // The parser wants the bytes as received: they are decoded strictly below, the JSON is validated
+    // by the parser, and the text is kept raw in the ledger.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: HUAWEI_LIMITS.bodyChars }, (_req, body, done) =>
-      done(null, body),
-    );
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
 
-    scope.post(HUAWEI_CALLBACK_PATH, async (request, reply) => {
-      if (token !== undefined) {
+    scope.post(HUAWEI_CALLBACK_PATH, {
+      bodyLimit: limit,
+      // Before the body is read: a caller without the token cannot make the gateway read 64 KiB.
+      onRequest: async (request, reply) => {
+        if (token === undefined) return;
         const presented = (request.query as Record<string, unknown>)?.token;
         if (!secretMatches(typeof presented === 'string' ? presented : undefined, token)) {
           metrics.webhookPushes.inc({ type: 'unknown', outcome: 'unauthorized' });
           return reply.code(401).send({ error: 'UNAUTHORIZED', message: 'missing or wrong token in the callback URL' });
         }
+      },
+    }, async (request, reply) => {
+      let raw: string;
+      try {
+        raw = Buffer.isBuffer(request.body) ? utf8.decode(request.body) : '';
+      } catch {
+        metrics.webhookPushes.inc({ type: 'invalid', outcome: 'rejected' });
+        return reply.code(400).send({ error: 'BAD_REQUEST', message: 'the body is not valid UTF-8', fields: [{ field: 'body', message: 'must be UTF-8' }] });
       }
-      const raw = typeof request.body === 'string' ? request.body : '';
       const parsed = parseHuaweiPush(raw, new Date());
       if (!parsed.ok) {
         metrics.webhookPushes.inc({ type: 'invalid', outcome: 'rejected' });

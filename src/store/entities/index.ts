@@ -16,6 +16,7 @@ export { ProgressEvent } from './progress-event.entity';
 export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
+export { STATUS_COUNT_PROPERTY, storeTally, tallyOfTask } from './upgrade-task.entity';
 export { FirmwarePackage } from './firmware-package.entity';
 export { Rollout } from './rollout.entity';
 export { RolloutTarget } from './rollout-target.entity';

@@ -41,8 +41,17 @@ export class UpgradeSubTask {
   @Column({ type: 'varchar', length: 64, nullable: true })
   step: string | null;
 
+  /** The percent of the current step, as reported. */
   @Column({ type: 'integer', nullable: true })
   percent: number | null;
+
+  /**
+   * The device's overall progress 0..100 across the upgrade's phases (DJI:
+   * download 0–50, install 50–100); it never goes back (see
+   * `nextDeviceProgress`). Its task's progress is the mean of these.
+   */
+  @Column({ type: 'integer', nullable: true })
+  progress: number | null;
 
   @Column({ name: 'source_version', type: 'varchar', length: 256, nullable: true })
   sourceVersion: string | null;
@@ -117,6 +126,7 @@ export function newSubTask(
     subStatus: null,
     step: null,
     percent: null,
+    progress: null,
     sourceVersion: null,
     currentVersion: null,
     targetVersion: null,
