@@ -3,6 +3,8 @@ import { OutboundCommand1763856000000 } from './1763856000000-OutboundCommand';
 import { TaskCreatedBy1764000000000 } from './1764000000000-TaskCreatedBy';
 import { TaskTally1764100000000 } from './1764100000000-TaskTally';
 import { DeviceInventory1764200000000 } from './1764200000000-DeviceInventory';
+import { HuaweiToken1764300000000 } from './1764300000000-HuaweiToken';
+import { MqttSession1764600000000 } from './1764600000000-MqttSession';
 import { Rollouts1764700000000 } from './1764700000000-Rollouts';
 
 /** Every migration, oldest first. Add new ones at the end. */
@@ -12,5 +14,7 @@ export const MIGRATIONS: Function[] = [
   TaskCreatedBy1764000000000,
   TaskTally1764100000000,
   DeviceInventory1764200000000,
+  HuaweiToken1764300000000,
+  MqttSession1764600000000,
   Rollouts1764700000000,
 ];

@@ -24,6 +24,8 @@ export interface AppDependencies {
   readonly metrics: Metrics;
   /** Readiness checks by name. */
   readonly readiness: Readonly<Record<string, () => boolean | Promise<boolean>>>;
+  /** Shown by `/readyz` without deciding readiness. */
+  readonly readinessReports?: Readonly<Record<string, () => unknown>>;
   /** Registers further routes (the dashboard) before the app is ready. */
   readonly extraPlugins?: readonly ((app: FastifyInstance) => Promise<void>)[];
 }
@@ -91,7 +93,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return reply.code(status).send({ error: error.name, message: error.message });
   });
 
-  await app.register(healthPlugin, { metrics: deps.metrics, checks: deps.readiness });
+  await app.register(healthPlugin, { metrics: deps.metrics, checks: deps.readiness, reports: deps.readinessReports });
   await app.register(huaweiWebhookPlugin, {
     recorder: deps.recorder,
     metrics: deps.metrics,

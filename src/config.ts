@@ -1,6 +1,8 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { type ApiToken, normaliseOrigin, parseApiTokens } from './server/auth';
 import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './mqtt/broker-limits';
+import { defaultClientId } from './mqtt/client-id';
 import { type DatabaseLocation, parseDatabaseUrl } from './store/data-source';
 import { maskSecrets } from './server/log-redaction';
 
@@ -51,7 +53,8 @@ const EnvSchema = z.object({
   MQTT_URL: mqttUrl,
   MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   MQTT_PORT: port(1883),
-  MQTT_CLIENT_ID: z.string().min(1).max(64).default('ota-gateway'),
+  // Unset: `ota-gateway-<hostname>-<port>` (see defaultClientId).
+  MQTT_CLIENT_ID: optionalString.refine((v) => v === undefined || v.length <= 64, { message: 'must be at most 64 characters' }),
   MQTT_USERNAME: optionalString,
   MQTT_PASSWORD: optionalString,
   // Set but empty: no shared subscription (one instance on an external broker, persistent session).
@@ -61,6 +64,13 @@ const EnvSchema = z.object({
     .default('ota-gateway')
     .transform((v) => (v === '' ? null : v)),
   MQTT_CLEAN_SESSION: bool(false),
+  // MQTT 5 (MQTT_URL): how long the broker keeps a session whose connection ended without a clean stop.
+  MQTT_SESSION_EXPIRY_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number')
+    .min(0, 'must be 0..86400')
+    .max(86400, 'must be 0..86400')
+    .default(60),
   REDIS_URL: redisUrl,
   // Redis pub/sub ignores the database number: deployments sharing a server need distinct prefixes.
   REDIS_CHANNEL_PREFIX: z.string().regex(/^[\w:.-]*$/, 'letters, digits and _ : . - only').default('ota-gateway:'),
@@ -116,6 +126,19 @@ const EnvSchema = z.object({
   DJI_ANSWER_STATUS: bool(true),
   ROLLOUT_TICK_MS: positiveInt(1000),
   ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
+  HUAWEI_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+\/?$/.test(v), {
+    message: 'must be the platform\'s base URL, e.g. https://iot.example.com:8743',
+  }),
+  HUAWEI_APP_ID: optionalString.refine((v) => v === undefined || v.length <= 256, { message: 'must be at most 256 characters' }),
+  HUAWEI_SECRET: optionalString.refine((v) => v === undefined || v.length <= 1024, { message: 'must be at most 1024 characters' }),
+  HUAWEI_CLIENT_CERT_FILE: optionalString,
+  HUAWEI_CLIENT_KEY_FILE: optionalString,
+  HUAWEI_CA_FILE: optionalString,
+  HUAWEI_CALLBACK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+:\d+([/?#]|$)/.test(v), {
+    message: 'must be an http(s) URL with an explicit port (the platform requires one), e.g. https://gw.example.com:443/v1.0.0/messageReceiver',
+  }),
+  HUAWEI_RECONCILE_INTERVAL_MS: positiveInt(300_000),
+  HUAWEI_ALLOW_INSECURE_HTTP: bool(false),
 });
 
 /** Every environment variable the gateway reads. */
@@ -136,6 +159,8 @@ export interface Config {
   readonly mqttPassword: string | undefined;
   /** Start each MQTT connection with a clean session (see MqttConnection for the trade-off). */
   readonly mqttCleanSession: boolean;
+  /** MQTT 5 (external broker): seconds the broker keeps the session of a connection that ended without a clean stop. */
+  readonly mqttSessionExpirySeconds: number;
   /** With `mqttUrl`: the shared-subscription group; null when sharing is off. */
   readonly mqttSharedGroup: string | null;
   readonly redisUrl: string | undefined;
@@ -177,6 +202,23 @@ export interface Config {
   readonly rolloutTickMs: number;
   /** How long a rollout target waits before it is sent again (after a busy answer or a spent attempt). */
   readonly rolloutRetryDelayMs: number;
+  /** The Huawei command side (northbound API); undefined when it is off. */
+  readonly huawei: HuaweiConfig | undefined;
+}
+
+/** How the gateway reaches the Huawei northbound API (see the README's Configuration). */
+export interface HuaweiConfig {
+  readonly apiUrl: string;
+  readonly appId: string;
+  readonly secret: string;
+  readonly clientCertFile: string | undefined;
+  readonly clientKeyFile: string | undefined;
+  readonly caFile: string | undefined;
+  /** Registered for the four upgrade notifications at start; undefined: not registered by the gateway. */
+  readonly callbackUrl: string | undefined;
+  readonly reconcileIntervalMs: number;
+  /** `HUAWEI_ALLOW_INSECURE_HTTP`: the API URL may be plain http (tests, a local simulator). */
+  readonly allowInsecureHttp: boolean;
 }
 
 /**
@@ -190,7 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]);
       const value = env[name];
-      const shown = value === undefined || /PASSWORD|TOKEN/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
+      const shown = value === undefined || /PASSWORD|TOKEN|SECRET|CALLBACK_URL/.test(name) ? '' : ` (got "${maskSecrets(value.slice(0, 60))}")`;
       problems.push(`${name} ${issue.message}${shown}`);
     }
   }
@@ -213,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (env.MQTT_PASSWORD_FILE?.trim() && parsed.success && parsed.data.MQTT_ALLOW_ANONYMOUS) {
     problems.push('MQTT_ALLOW_ANONYMOUS cannot be true with MQTT_PASSWORD_FILE: anonymous clients are always refused when a password file is set');
   }
+  problems.push(...huaweiProblems(env));
   if (!parsed.success || problems.length > 0 || database === undefined) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -223,11 +266,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttUrl: e.MQTT_URL,
     mqttHost: e.MQTT_HOST,
     mqttPort: e.MQTT_PORT,
-    mqttClientId: e.MQTT_CLIENT_ID,
+    mqttClientId: e.MQTT_CLIENT_ID ?? defaultClientId(hostname(), e.PORT),
     mqttUsername: e.MQTT_USERNAME,
     mqttPassword: e.MQTT_PASSWORD,
     mqttSharedGroup: e.MQTT_SHARED_GROUP,
     mqttCleanSession: e.MQTT_CLEAN_SESSION,
+    mqttSessionExpirySeconds: e.MQTT_SESSION_EXPIRY_SECONDS,
     redisUrl: e.REDIS_URL,
     redisChannelPrefix: e.REDIS_CHANNEL_PREFIX,
     apiToken: e.API_TOKEN,
@@ -264,11 +308,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiAnswerStatus: e.DJI_ANSWER_STATUS,
     rolloutTickMs: e.ROLLOUT_TICK_MS,
     rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
+    huawei:
+      e.HUAWEI_API_URL && e.HUAWEI_APP_ID && e.HUAWEI_SECRET
+        ? {
+            apiUrl: e.HUAWEI_API_URL.replace(/\/$/, ''),
+            appId: e.HUAWEI_APP_ID,
+            secret: e.HUAWEI_SECRET,
+            clientCertFile: e.HUAWEI_CLIENT_CERT_FILE,
+            clientKeyFile: e.HUAWEI_CLIENT_KEY_FILE,
+            caFile: e.HUAWEI_CA_FILE,
+            callbackUrl: e.HUAWEI_CALLBACK_URL,
+            reconcileIntervalMs: e.HUAWEI_RECONCILE_INTERVAL_MS,
+            allowInsecureHttp: e.HUAWEI_ALLOW_INSECURE_HTTP,
+          }
+        : undefined,
   };
 }
 
 /** The configured secrets, which the logger masks wherever they appear (see createLogger). */
 export function configSecrets(config: Config): string[] {
-  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword];
+  const secrets = [...config.apiTokens.map((t) => t.token), config.webhookToken, config.mqttPassword, config.huawei?.secret];
   return secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+/** The rules across the HUAWEI_* variables: all of a set or none, https unless explicitly allowed. */
+function huaweiProblems(env: NodeJS.ProcessEnv): string[] {
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  const problems: string[] = [];
+  const credentials = ['HUAWEI_API_URL', 'HUAWEI_APP_ID', 'HUAWEI_SECRET'];
+  const given = credentials.filter(set);
+  if (given.length > 0 && given.length < credentials.length) {
+    problems.push(`${credentials.filter((n) => !set(n)).join(' and ')} must be set too: the Huawei command side needs ${credentials.join(', ')} together (${given.join(', ')} given)`);
+  }
+  const needsApi = ['HUAWEI_CLIENT_CERT_FILE', 'HUAWEI_CLIENT_KEY_FILE', 'HUAWEI_CA_FILE', 'HUAWEI_CALLBACK_URL'].filter(set);
+  if (needsApi.length > 0 && given.length === 0) problems.push(`${needsApi.join(', ')} set without HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET`);
+  if (set('HUAWEI_CLIENT_CERT_FILE') !== set('HUAWEI_CLIENT_KEY_FILE')) problems.push('HUAWEI_CLIENT_CERT_FILE and HUAWEI_CLIENT_KEY_FILE must be set together');
+  const insecure = ['true', '1', 'yes'].includes(env.HUAWEI_ALLOW_INSECURE_HTTP?.trim() ?? '');
+  if (set('HUAWEI_API_URL') && /^http:/i.test(env.HUAWEI_API_URL!.trim()) && !insecure) {
+    problems.push('HUAWEI_API_URL must be https:// (the secret and tokens travel on it); set HUAWEI_ALLOW_INSECURE_HTTP=true to allow http for a local simulator');
+  }
+  const webhookToken = env.WEBHOOK_TOKEN?.trim();
+  if (set('HUAWEI_CALLBACK_URL') && webhookToken) {
+    let carried: string | null = null;
+    try {
+      carried = new URL(env.HUAWEI_CALLBACK_URL!.trim()).searchParams.get('token');
+    } catch {
+      // Reported by the URL check above.
+    }
+    if (carried !== webhookToken) problems.push('HUAWEI_CALLBACK_URL must carry ?token=<WEBHOOK_TOKEN> (the callback refuses pushes without it)');
+  }
+  return problems;
 }

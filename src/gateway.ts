@@ -11,11 +11,13 @@ import type { FirmwareUpgradeStarter, GraphQLServices } from './graphql/context'
 import { buildGatewaySchema } from './graphql/schema';
 import { DjiCommandSender } from './ingest/dji/command-sender';
 import { djiMessageHandler } from './ingest/dji/ingest';
+import { startHuaweiCommandSide, type HuaweiCommandSide, type HuaweiCommandSideDependencies } from './ingest/huawei/northbound';
 import { DJI_SUBSCRIPTIONS } from './ingest/dji/protocol';
 import { LedgerPruner, SqliteFileGuard, StaleSweeper } from './maintenance';
 import { MqttConnection } from './mqtt/connection';
 import { CredentialStore } from './mqtt/credentials';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
+import { MqttSessionRegistry } from './mqtt/session-registry';
 import { type Clock, systemClock } from './recorder/clock';
 import { Recorder } from './recorder/recorder';
 import { WriteQueue } from './recorder/write-queue';
@@ -90,6 +92,8 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** How long to wait for the first MQTT connection at start. @default 10000 */
   readonly mqttConnectTimeoutMs?: number;
+  /** Faster retries of the Huawei command side (tests). */
+  readonly huawei?: Pick<HuaweiCommandSideDependencies, 'clientOverrides' | 'registrationBackoffMs'>;
 }
 
 /** A running gateway. */
@@ -108,6 +112,8 @@ export interface Gateway {
   readonly writeQueue: WriteQueue;
   readonly metrics: Metrics;
   readonly mqtt: MqttConnection;
+  /** The Huawei command side; null without HUAWEI_* settings. */
+  readonly huawei: HuaweiCommandSide | null;
   /** Stops everything in order; safe to call twice. */
   close(): Promise<void>;
 }
@@ -218,10 +224,56 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       : config.mqttSharedGroup
         ? DJI_SUBSCRIPTIONS.map((topic) => `$share/${config.mqttSharedGroup}/${topic}`)
         : [...DJI_SUBSCRIPTIONS];
+    // PostgreSQL with a shared group: instances that die are found and their sessions drained by the others.
+    if (config.mqttUrl && config.mqttSharedGroup !== null && config.database.engine === 'postgres') {
+      const registry = new MqttSessionRegistry(config.database.url, {
+        broker: mqttUrl.replace(/\/\/[^@/]*@/, '//'),
+        clientId: config.mqttClientId,
+        group: config.mqttSharedGroup,
+        logger: logger.child({ component: 'mqtt-sessions' }),
+        // Its lock went with a broken database connection and another instance drains the session: pause, then consume again.
+        onReclaimed: () => connection.resume(),
+        onTakenOver: () => connection.pause(),
+        adopt: async (clientId) => {
+          const orphan = new MqttConnection({
+            url: mqttUrl,
+            clientId,
+            protocolVersion: 5,
+            sessionExpirySeconds: config.mqttSessionExpirySeconds,
+            endSessionOnClose: true,
+            username: config.mqttUsername,
+            password: config.mqttPassword,
+            subscriptions,
+            subscribeOnConnect: false,
+            logger: logger.child({ component: 'mqtt', adopted: clientId }),
+            onMessage: onDjiMessage,
+            admit: () => writeQueue.whenRoom(MQTT_BACKLOG_LIMIT),
+          });
+          const connected = await orphan.waitConnected(10_000).then(
+            () => true,
+            () => false,
+          );
+          const ended = await orphan.close();
+          // Not drained (its owner came back and took the session, or the broker went away): listed still, tried again.
+          if (!connected || !ended) throw new Error(`the session of ${clientId} was not drained`);
+        },
+      });
+      // Listed (and locked) before connecting; removed only once the connection has closed (stops run in reverse).
+      await registry.start();
+      stops.push(() => registry.stop());
+    }
     const connection: MqttConnection = new MqttConnection({
       url: mqttUrl,
       clientId: config.mqttClientId,
       persistentSession: !config.mqttCleanSession,
+      // MQTT 5 with an external broker: a session that ends when its instance stops, or expires after
+      // a crash, so an instance gone for good holds no share of the group's traffic. The embedded aedes speaks 3.1.1.
+      protocolVersion: config.mqttUrl ? 5 : 4,
+      sessionExpirySeconds: config.mqttSessionExpirySeconds,
+      // A clean stop hands the instance's share to the group's other members and ends its session; with no
+      // group, or on SQLite (one instance by construction), there is no other member: the session is kept
+      // for MQTT_SESSION_EXPIRY_SECONDS, and a restart gets what came meanwhile.
+      endSessionOnClose: config.mqttUrl !== undefined && config.mqttSharedGroup !== null && config.database.engine === 'postgres',
       // The embedded broker reserves the gateway's client id for its own client, which logs in with a per-process secret.
       username: broker ? broker.gatewayCredentials.username : config.mqttUsername,
       password: broker ? broker.gatewayCredentials.password : config.mqttPassword,
@@ -258,6 +310,11 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     commands.run();
     stops.push(() => commands.stop());
     const firmwareUpgrades: FirmwareUpgradeStarter = commands;
+    // The Huawei command side (northbound API), only with HUAWEI_* set.
+    const huawei = config.huawei
+      ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
+      : null;
+    if (huawei) stops.push(() => huawei.stop());
     const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, pubSub, clock, logger });
     stops.push(() => rollouts.stop());
     const services: GraphQLServices = {
@@ -265,6 +322,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       pubSub: pubSub.pubSub,
       listen: pubSub.listen,
       firmwareUpgrades,
+      huaweiUpgrades: huawei,
       devices: new DeviceReadStore(readDataSource),
       rollouts: rollouts.api,
     };
@@ -277,6 +335,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       recorder,
       metrics,
       readiness: { database: async () => (fileGuard?.intact() ?? true) && (await store.ping()), mqtt: () => connection.ready },
+      readinessReports: huawei?.registration ? { huaweiCallback: () => huawei.registration!.state } : undefined,
       // Built by `npm run build` next to the compiled server: dist/dashboard.
       extraPlugins: [async (app) => void (await app.register(dashboardPlugin, { root: join(__dirname, '..', 'dashboard') }))],
     });
@@ -304,6 +363,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       writeQueue,
       metrics,
       mqtt: connection,
+      huawei,
       close: () => (closing ??= stopAll()),
     };
   } catch (error) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
+import { defaultClientId } from '../src/mqtt/client-id';
 
 test('an empty environment gives the documented defaults', () => {
   const config = loadConfig({});
@@ -10,7 +12,8 @@ test('an empty environment gives the documented defaults', () => {
     database: { engine: 'sqlite', path: './data/ota-gateway.sqlite' },
     mqttUrl: undefined,
     mqttPort: 1883,
-    mqttClientId: 'ota-gateway',
+    mqttClientId: defaultClientId(hostname(), 4000),
+    mqttSessionExpirySeconds: 60,
     mqttSharedGroup: 'ota-gateway',
     redisUrl: undefined,
     apiToken: undefined,

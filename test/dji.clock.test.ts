@@ -106,7 +106,7 @@ test.each(CLOCKS)('a dock whose clock %s ends its upgrade SUCCEEDED; every repor
 test('a message the dock marks as redelivered (DUP) is held against its clock: older than the last applied, it moves nothing; a terminal one still ends the upgrade', async () => {
   const sn = `DUP${randomUUID().slice(0, 8).toUpperCase()}`;
   const bid = randomUUID();
-  const client = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `dup-dock-${sn}`, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `dup-dock-${sn}`, username: sn, protocolVersion: 4, clean: true, reconnectPeriod: 0 });
   try {
     const t = Date.now();
     const publish = (timestamp: number, output: Record<string, unknown>, dup: boolean) =>

@@ -7,11 +7,13 @@
  *   live.ts   the graphql-ws subscription, resumed with `after` on reconnect
  *   tasks.ts  the task list, merged from all three sources
  *   form.ts   the createFirmwareUpgrade form and its server-side errors
+ *   huawei-form.ts  the createHuaweiUpgrade form (kind, fileId, device ids)
  *   auth.ts   the API token prompt and its sessionStorage
  *   devices.ts the Devices view: the fleet inventory, its version distribution, live
  */
 import { byId, setText } from './dom';
 import { setupUpgradeForm } from './form';
+import { setupHuaweiUpgradeForm } from './huawei-form';
 import { TASK_QUERY, TASKS_QUERY, type TaskData, type TasksData } from './graphql';
 import { describeError, request } from './http';
 import { startLive, type LiveState } from './live';
@@ -86,6 +88,7 @@ async function loadPage(): Promise<void> {
 moreButton.addEventListener('click', () => void loadPage());
 
 setupUpgradeForm((task) => tasks.addCreated(task));
+setupHuaweiUpgradeForm((task) => tasks.addCreated(task));
 
 const live = startLive({
   onProgress: ({ task, subTask }) => tasks.applyProgress(task, subTask),

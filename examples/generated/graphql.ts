@@ -27,6 +27,16 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: Scalars['String']['input'];
 };
 
+export type CreateHuaweiUpgradeInput = {
+  /** Platform device ids, 1 to 1000, distinct. */
+  deviceIds: Array<Scalars['String']['input']>;
+  /** The version package on the platform (its fileId). */
+  fileId: Scalars['String']['input'];
+  /** FIRMWARE (LwM2M devices) or SOFTWARE. */
+  kind: UpgradeKind;
+  policy?: InputMaybe<HuaweiUpgradePolicyInput>;
+};
+
 export type CreateRolloutInput = {
   attemptTimeoutSeconds?: Scalars['Int']['input'];
   /** 1 to 10. */
@@ -186,16 +196,38 @@ export type FirmwareVersionCount = {
   modelName?: Maybe<Scalars['String']['output']>;
 };
 
+/** When the Huawei platform runs an upgrade task: NOW, DEVICE_ONLINE (when each device next comes online), CUSTOM (between startTime and endTime). */
+export type HuaweiExecuteType =
+  | 'CUSTOM'
+  | 'DEVICE_ONLINE'
+  | 'NOW';
+
+/** How the Huawei platform runs the task (its `policy`). */
+export type HuaweiUpgradePolicyInput = {
+  /** With CUSTOM; after startTime. */
+  endTime?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Default NOW. */
+  executeType?: InputMaybe<HuaweiExecuteType>;
+  /** How often the platform retries a failed device, 0 to 5. */
+  retryTimes?: InputMaybe<Scalars['Int']['input']>;
+  /** With CUSTOM. */
+  startTime?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Sends nothing new: targets in flight finish and are counted as they end (no platform can stop an upgrade under way); the rest become CANCELED. */
   cancelRollout: Rollout;
   /** Starts a DJI firmware upgrade: stores the task (PENDING) and publishes ota_create to the dock. What follows arrives through upgradeProgress. */
   createFirmwareUpgrade: UpgradeTask;
+  /** Starts a Huawei upgrade on the platform (firmwareUpgrade or softwareUpgrade) and stores the task (externalId = operationId, one PENDING sub-task per device); what follows arrives through upgradeProgress. A platform error is UPSTREAM_ERROR with extensions.platformCode and platformMessage, and nothing is stored. */
+  createHuaweiUpgrade: UpgradeTask;
   /** Creates a rollout (SCHEDULED) with its targets fixed now: each device gets the package of its model; a device with no package for its model, or already on its version, is SKIPPED. It starts with startRollout, or by itself at startAt. */
   createRollout: Rollout;
   /** RUNNING → PAUSED (MANUAL): nothing new is sent; what is in flight finishes and is counted. */
   pauseRollout: Rollout;
+  /** Reads a Huawei task back from the platform now and records what pushes missed; null when there is no such task. */
+  reconcileHuaweiTask?: Maybe<UpgradeTask>;
   /** Registers a DJI firmware build for one model. A second package with the same model and version is BAD_USER_INPUT. */
   registerFirmwarePackage: FirmwarePackage;
   /** PAUSED → RUNNING (after a manual pause or the failure brake). */
@@ -217,12 +249,22 @@ export type MutationCreateFirmwareUpgradeArgs = {
 };
 
 
+export type MutationCreateHuaweiUpgradeArgs = {
+  input: CreateHuaweiUpgradeInput;
+};
+
+
 export type MutationCreateRolloutArgs = {
   input: CreateRolloutInput;
 };
 
 
 export type MutationPauseRolloutArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationReconcileHuaweiTaskArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -725,6 +767,16 @@ export type CreateFirmwareUpgradeInput = {
   gatewaySn: string;
 };
 
+export type CreateHuaweiUpgradeInput = {
+  /** Platform device ids, 1 to 1000, distinct. */
+  deviceIds: Array<string>;
+  /** The version package on the platform (its fileId). */
+  fileId: string;
+  /** FIRMWARE (LwM2M devices) or SOFTWARE. */
+  kind: UpgradeKind;
+  policy?: HuaweiUpgradePolicyInput | null | undefined;
+};
+
 export type CreateRolloutInput = {
   attemptTimeoutSeconds?: number;
   /** 1 to 10. */
@@ -776,6 +828,24 @@ export type FirmwareUpgradeType =
   | 'CONSISTENT'
   | 'PSDK'
   | 'REGULAR';
+
+/** When the Huawei platform runs an upgrade task: NOW, DEVICE_ONLINE (when each device next comes online), CUSTOM (between startTime and endTime). */
+export type HuaweiExecuteType =
+  | 'CUSTOM'
+  | 'DEVICE_ONLINE'
+  | 'NOW';
+
+/** How the Huawei platform runs the task (its `policy`). */
+export type HuaweiUpgradePolicyInput = {
+  /** With CUSTOM; after startTime. */
+  endTime?: string | null | undefined;
+  /** Default NOW. */
+  executeType?: HuaweiExecuteType | null | undefined;
+  /** How often the platform retries a failed device, 0 to 5. */
+  retryTimes?: number | null | undefined;
+  /** With CUSTOM. */
+  startTime?: string | null | undefined;
+};
 
 /** A DJI firmware build, checked as createFirmwareUpgrade checks a device. */
 export type RegisterFirmwarePackageInput = {
@@ -984,6 +1054,20 @@ export type StartFirmwareUpgradeMutationVariables = Exact<{
 
 export type StartFirmwareUpgradeMutation = { createFirmwareUpgrade: { id: string, externalId: string, gatewaySn: string | null, status: UpgradeStatus, subTasks: Array<{ id: string, deviceId: string, status: UpgradeStatus, targetVersion: string | null }> } };
 
+export type StartHuaweiUpgradeMutationVariables = Exact<{
+  input: CreateHuaweiUpgradeInput;
+}>;
+
+
+export type StartHuaweiUpgradeMutation = { createHuaweiUpgrade: { id: string, externalId: string, kind: UpgradeKind, status: UpgradeStatus, subTasks: Array<{ deviceId: string, status: UpgradeStatus }> } };
+
+export type ReconcileHuaweiTaskMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReconcileHuaweiTaskMutation = { reconcileHuaweiTask: { id: string, status: UpgradeStatus, progress: number | null } | null };
+
 export type TaskDetailQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -1008,4 +1092,6 @@ export const ListDevicesDocument = {"kind":"Document","definitions":[{"kind":"Op
 export const ListTasksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"ListTasks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"UpgradeTaskFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTasks"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"statusCounts"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"count"}}]}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<ListTasksQuery, ListTasksQueryVariables>;
 export const RegisterFirmwarePackageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"RegisterFirmwarePackage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"RegisterFirmwarePackageInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"registerFirmwarePackage"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"model"}},{"kind":"Field","name":{"kind":"Name","value":"modelName"}},{"kind":"Field","name":{"kind":"Name","value":"version"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}}]}}]}}]} as unknown as DocumentNode<RegisterFirmwarePackageMutation, RegisterFirmwarePackageMutationVariables>;
 export const StartFirmwareUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartFirmwareUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateFirmwareUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createFirmwareUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}}]}}]}}]}}]} as unknown as DocumentNode<StartFirmwareUpgradeMutation, StartFirmwareUpgradeMutationVariables>;
+export const StartHuaweiUpgradeDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"StartHuaweiUpgrade"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"CreateHuaweiUpgradeInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"createHuaweiUpgrade"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}}]}}]}}]}}]} as unknown as DocumentNode<StartHuaweiUpgradeMutation, StartHuaweiUpgradeMutationVariables>;
+export const ReconcileHuaweiTaskDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"ReconcileHuaweiTask"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"reconcileHuaweiTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}}]}}]}}]} as unknown as DocumentNode<ReconcileHuaweiTaskMutation, ReconcileHuaweiTaskMutationVariables>;
 export const TaskDetailDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"TaskDetail"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"upgradeTask"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"source"}},{"kind":"Field","name":{"kind":"Name","value":"kind"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"appId"}},{"kind":"Field","name":{"kind":"Name","value":"gatewaySn"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"progress"}},{"kind":"Field","name":{"kind":"Name","value":"createdAt"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"subTasks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"deviceId"}},{"kind":"Field","name":{"kind":"Name","value":"externalId"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"subStatus"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"sourceVersion"}},{"kind":"Field","name":{"kind":"Name","value":"currentVersion"}},{"kind":"Field","name":{"kind":"Name","value":"targetVersion"}},{"kind":"Field","name":{"kind":"Name","value":"statusDesc"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"upgradeTime"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"fileSize"}},{"kind":"Field","name":{"kind":"Name","value":"firmwareUpgradeType"}},{"kind":"Field","name":{"kind":"Name","value":"updatedAt"}},{"kind":"Field","name":{"kind":"Name","value":"events"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"vendorStatus"}},{"kind":"Field","name":{"kind":"Name","value":"percent"}},{"kind":"Field","name":{"kind":"Name","value":"step"}},{"kind":"Field","name":{"kind":"Name","value":"errorCode"}},{"kind":"Field","name":{"kind":"Name","value":"occurredAt"}},{"kind":"Field","name":{"kind":"Name","value":"receivedAt"}}]}}]}}]}}]}}]} as unknown as DocumentNode<TaskDetailQuery, TaskDetailQueryVariables>;

@@ -3,3 +3,4 @@ export * from './observation';
 export * from './transitions';
 export * from './stale';
 export * from './tally';
+export * from './progression';

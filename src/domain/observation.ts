@@ -64,6 +64,13 @@ export interface UpgradeObservation extends ReportedFields {
    * still waiting for its reply; otherwise it is kept in the ledger and moves nothing.
    */
   readonly replyToTid?: string | null;
+  /**
+   * A poll rather than news (the Huawei reconciler reading a task back): it
+   * applies only when it moves the sub-task forward (see {@link advancesStatus})
+   * or names a sub-task never heard of; otherwise it writes nothing at all (no
+   * history, no change), so a task polled all day keeps a clean history.
+   */
+  readonly quiet?: boolean;
 }
 
 /** A Huawei device-shadow delivery status change. */

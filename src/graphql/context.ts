@@ -1,4 +1,5 @@
 import type { PubSub } from '@graphql-yoga/subscription';
+import type { HuaweiUpgrades } from '../ingest/huawei/northbound';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Principal } from '../server/auth';
 import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
@@ -55,6 +56,8 @@ export interface GraphQLServices {
   readonly devices: DeviceReadStore;
   /** Firmware packages and rollouts (src/rollouts); absent where not wired. */
   readonly rollouts?: RolloutApi | null;
+  /** The Huawei command side; absent or null when HUAWEI_* are not set. */
+  readonly huaweiUpgrades?: HuaweiUpgrades | null;
 }
 
 /** The context of one operation (HTTP request or WebSocket subscription). */

@@ -7,6 +7,7 @@ import { ShadowResolver } from './resolvers/shadow.resolver';
 import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
+import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
 import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 import { FirmwarePackageResolver } from './resolvers/firmware-package.resolver';
 import { RolloutResolver, RolloutTargetResolver } from './resolvers/rollout.resolver';
@@ -18,6 +19,7 @@ export const RESOLVERS = [
   ShadowResolver,
   ProgressResolver,
   UpgradeCommandResolver,
+  HuaweiCommandResolver,
   DeviceResolver,
   SubTaskDeviceResolver,
   FirmwarePackageResolver,

@@ -11,12 +11,18 @@ export type MessageHandler = (topic: string, payload: Buffer, delivery?: { reado
 /** Options of {@link MqttConnection}. */
 export interface MqttConnectionOptions {
   readonly url: string;
-  /** Stable across restarts: with `clean: false` the broker keeps the session (and what was not acknowledged). */
+  /** Stable across restarts and distinct per instance: the broker keeps the session (and what was not acknowledged) under it. */
   readonly clientId: string;
   readonly username?: string;
   readonly password?: string;
-  /** Topic filters subscribed with QoS 1 on every (re)connection. */
+  /** Topic filters subscribed with QoS 1 on every (re)connection (and left by {@link close}). */
   readonly subscriptions: readonly string[];
+  /**
+   * False: never subscribe, only resume the session and let {@link close}
+   * leave its subscriptions and drain it (taking over a gone instance's
+   * session). @default true
+   */
+  readonly subscribeOnConnect?: boolean;
   /**
    * Keep the session at the broker across disconnections (`clean: false`), so
    * that what the broker accepted while the gateway was away or had not
@@ -24,6 +30,29 @@ export interface MqttConnectionOptions {
    * trade-off with shared subscriptions. @default true
    */
   readonly persistentSession?: boolean;
+  /**
+   * 5 with an external broker: the session then ends when its connection has
+   * been gone for {@link sessionExpirySeconds}, and a graceful {@link close}
+   * ends it at once. 4 (MQTT 3.1.1) for the embedded aedes, which speaks
+   * nothing else. @default 4
+   */
+  readonly protocolVersion?: 4 | 5;
+  /**
+   * {@link close} leaves the subscriptions, drains, and ends the session
+   * (MQTT 5: expiry 0), so a stopped instance holds no share of a shared
+   * group. False: a persistent session is kept (until it expires), with its
+   * subscriptions, so that a process back with the same client id gets what
+   * came meanwhile. @default protocolVersion === 5
+   */
+  readonly endSessionOnClose?: boolean;
+  /** MQTT 5, persistent session: how long the broker keeps it after a connection ended without a clean stop. @default 60 */
+  readonly sessionExpirySeconds?: number;
+  /** MQTT 5: most messages the broker may have in flight to this client (unacknowledged). @default 100 */
+  readonly receiveMaximum?: number;
+  /** {@link close}: the broker has nothing more for the session once it has sent nothing for this long after the last PUBACK. @default 500 */
+  readonly drainQuietMs?: number;
+  /** {@link close}: longest it drains before disconnecting anyway (the session is then left to expire). @default 6000 */
+  readonly drainTimeoutMs?: number;
   readonly onMessage: MessageHandler;
   /**
    * Backpressure: the next message is read from the broker only once this
@@ -51,19 +80,28 @@ export interface MqttConnectionOptions {
  * (storage is down), nothing after it is acknowledged: the connection is
  * dropped and re-established after a pause, and the broker redelivers.
  *
- * With shared subscriptions (several instances in one `$share/<group>/…`),
- * the session kind is a trade-off the operator makes (`MQTT_CLEAN_SESSION`):
- * - persistent (the default): a broker keeps routing a share of the group's
- *   messages to a member that is away (Mosquitto does), and holds them for it:
- *   an instance that crashed or restarts gets its share late, but nothing is
- *   lost. An instance removed for good leaves its share waiting for a process
- *   with its client id.
- * - clean: a member leaves the group when its connection ends, so the others
- *   get everything from then on at once; the price is what the broker had
- *   handed to the crashed member and not had acknowledged (MQTT 5 says a
- *   broker SHOULD hand it to another member; Mosquitto 2 does not), and, with
- *   every member away, everything published meanwhile. A graceful
- *   {@link close} first unsubscribes, so a normal shutdown loses nothing.
+ * With shared subscriptions (several instances in one `$share/<group>/…`) a
+ * broker keeps routing a share of the group's messages to a member whose
+ * connection is gone, as long as its session lives (Mosquitto does), and a
+ * session kept for good would hold that share for good once its instance is
+ * removed or renamed. So, with MQTT 5 (an external broker):
+ * - a graceful {@link close} (`endSessionOnClose`) leaves the group (UNSUBSCRIBE), handles and
+ *   acknowledges whatever the broker still sends the session, and only then
+ *   disconnects with a session expiry of 0: the broker drops an empty session,
+ *   and the group's traffic goes to the other members;
+ * - a crash leaves the session to the broker for `sessionExpirySeconds`: a
+ *   process back with the same client id within that window resumes it with
+ *   everything queued, and so does another instance that drains it
+ *   (`subscribeOnConnect: false`, see MqttSessionRegistry); otherwise the
+ *   broker drops it, and with it its share of what was published in the
+ *   window and what it had in flight (at most `receiveMaximum`);
+ * - `persistentSession: false` (`MQTT_CLEAN_SESSION`) starts every connection
+ *   clean with an expiry of 0: nothing is kept across a disconnection at all.
+ * A connection displaced by another client with the same id does not
+ * reconnect (until {@link resume}): two instances never fight over one
+ * session, and the displaced one is no longer ready. That needs a broker that
+ * says so (DISCONNECT "session taken over", 0x8E); Mosquitto 2.0.11 only
+ * closes the connection, hence the start-up check of MqttSessionRegistry.
  */
 export class MqttConnection {
   readonly client: MqttClient;
@@ -77,16 +115,29 @@ export class MqttConnection {
   private readonly persistentSession: boolean;
   /** True once the broker confirmed this connection's subscriptions (SUBACK); false from every disconnection. */
   private subscribed = false;
+  private readonly protocolVersion: 4 | 5;
+  /** When a message last came in or a PUBACK last went out (what {@link close} watches while draining). */
+  private lastActivityAt = 0;
+  /** Set when another client took this client id's session over, or by {@link pause}: no reconnection until {@link resume}. */
+  private displaced = false;
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.persistentSession = options.persistentSession ?? true;
     this.minReconnectMs = options.minReconnectMs ?? 500;
     this.maxReconnectMs = options.maxReconnectMs ?? 30_000;
+    this.protocolVersion = options.protocolVersion ?? 4;
     const clientOptions: IClientOptions = {
       clientId: options.clientId,
       clean: !this.persistentSession,
-      // 3.1.1: what every broker speaks (the embedded aedes has no MQTT 5).
-      protocolVersion: 4,
+      protocolVersion: this.protocolVersion,
+      ...(this.protocolVersion === 5
+        ? {
+            properties: {
+              sessionExpiryInterval: this.persistentSession ? (options.sessionExpirySeconds ?? 60) : 0,
+              receiveMaximum: options.receiveMaximum ?? 100,
+            },
+          }
+        : {}),
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: this.minReconnectMs,
@@ -98,10 +149,12 @@ export class MqttConnection {
     this.holdAcknowledgements();
     this.client.on('connect', () => {
       this.client.options.reconnectPeriod = this.minReconnectMs;
-      options.logger.info({ url: redact(options.url) }, 'mqtt connected');
+      options.logger.info({ url: redact(options.url), clientId: options.clientId }, 'mqtt connected');
+      // A reconnection while closing (after a dropped connection) does not join the group again.
+      if (this.closing) return;
       // Subscribing again on a resumed session is harmless and covers a broker that lost it
       // (Mosquitto forgets shared subscriptions when it restarts).
-      if (options.subscriptions.length === 0) {
+      if (options.subscriptions.length === 0 || options.subscribeOnConnect === false) {
         this.subscribed = true;
         return;
       }
@@ -126,6 +179,18 @@ export class MqttConnection {
       if (!this.closing) options.logger.warn('mqtt connection closed; reconnecting');
     });
     this.client.on('error', (error) => options.logger.warn({ err: error }, 'mqtt error'));
+    this.client.on('disconnect', (packet) => {
+      if (packet.reasonCode !== SESSION_TAKEN_OVER) {
+        options.logger.warn({ reasonCode: packet.reasonCode }, 'mqtt broker disconnected the gateway');
+        return;
+      }
+      this.displaced = true;
+      options.logger.error(
+        { clientId: options.clientId },
+        'mqtt: another client connected with this MQTT_CLIENT_ID and took the session over; this instance stops consuming (give every instance its own MQTT_CLIENT_ID)',
+      );
+      this.client.end(true);
+    });
   }
 
   /** True while connected to the broker. */
@@ -140,7 +205,30 @@ export class MqttConnection {
    * them, so readiness waits for this.
    */
   get ready(): boolean {
-    return this.client.connected && this.subscribed;
+    return this.client.connected && this.subscribed && !this.displaced;
+  }
+
+  /**
+   * Stops using the client id (no DISCONNECT: the broker keeps the session)
+   * until {@link resume}, while another instance drains the session.
+   */
+  pause(): void {
+    if (this.displaced || this.closing) return;
+    this.displaced = true;
+    this.options.logger.warn({ clientId: this.options.clientId }, 'mqtt: pausing; another instance is draining this client id\'s session');
+    this.client.end(true);
+  }
+
+  /**
+   * Connects again after a displacement or a {@link pause}, once the caller
+   * knows the client id is this instance's again (MqttSessionRegistry got its
+   * lock back).
+   */
+  resume(): void {
+    if (!this.displaced || this.closing) return;
+    this.displaced = false;
+    this.options.logger.info({ clientId: this.options.clientId }, 'mqtt: the client id is this instance\'s again; reconnecting');
+    this.client.reconnect();
   }
 
   /** Resolves on the first successful connection; rejects if the first attempt fails before `timeoutMs`. */
@@ -169,22 +257,71 @@ export class MqttConnection {
   }
 
   /**
-   * Waits for held acknowledgements, then disconnects cleanly. A clean session
-   * first unsubscribes, so that the broker sends the group's next messages to
-   * the other instances rather than to a session about to end (a persistent
-   * session keeps its subscriptions: the broker queues for it while it is away).
+   * Stops without leaving anything behind at the broker. When the session is
+   * to end (MQTT 5, or a clean session), it first leaves the group
+   * (UNSUBSCRIBE), so the broker sends the group's next messages to the other
+   * members; then it drains: handles and acknowledges what the broker still
+   * sends (what it had queued or in flight for this session) until nothing
+   * more comes; then it disconnects with a session expiry of 0, and the broker
+   * drops the now empty session. If the drain does not finish within
+   * `drainTimeoutMs`, or the connection drops meanwhile, it disconnects
+   * keeping the session, which then expires as after a crash (a process with
+   * the same client id resumes it). Without `endSessionOnClose` a persistent
+   * session is kept with its subscriptions (until it expires). Resolves true
+   * when it left, drained and ended the session.
    */
-  async close(): Promise<void> {
+  async close(): Promise<boolean> {
     this.closing = true;
-    if (!this.persistentSession && this.client.connected) {
+    const endsSession = (this.options.endSessionOnClose ?? this.protocolVersion === 5) || !this.persistentSession;
+    if (!endsSession || !this.client.connected || this.displaced) {
+      await this.settleAcknowledgements();
+      await this.client.endAsync(!this.client.connected);
+      return false;
+    }
+    if (this.options.subscriptions.length > 0) {
       await this.client.unsubscribeAsync([...this.options.subscriptions]).catch(() => undefined);
     }
-    // Messages that were already on their way when the broker took the unsubscription still get handled.
+    const drained = await this.drain();
+    if (!drained || !this.client.connected) {
+      this.options.logger.warn({ clientId: this.options.clientId }, 'mqtt: drain not finished; the broker keeps the session until it expires');
+      await this.client.endAsync(!this.client.connected);
+      return false;
+    }
+    if (this.protocolVersion === 5) {
+      await this.client.endAsync({ reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+    } else {
+      await this.client.endAsync();
+    }
+    this.options.logger.info({ clientId: this.options.clientId }, 'mqtt: left the group, drained, session ended');
+    return true;
+  }
+
+  /** Waits until every held acknowledgement has been sent (or dropped). */
+  private async settleAcknowledgements(): Promise<void> {
     for (let chain = this.ackChain; ; chain = this.ackChain) {
       await chain.catch(() => undefined);
       if (chain === this.ackChain) break;
     }
-    await this.client.endAsync();
+  }
+
+  /**
+   * True once every message received has been handled and acknowledged and
+   * the broker has sent nothing for `drainQuietMs` (it sends what it holds for
+   * the session as soon as a PUBACK frees a slot, so quiet means empty); false
+   * after `drainTimeoutMs` or when the connection drops.
+   */
+  private async drain(): Promise<boolean> {
+    const quietMs = this.options.drainQuietMs ?? 500;
+    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 6000);
+    this.lastActivityAt = Math.max(this.lastActivityAt, Date.now());
+    for (;;) {
+      await this.settleAcknowledgements();
+      if (!this.client.connected) return false;
+      const idle = Date.now() - this.lastActivityAt;
+      if (idle >= quietMs && this.heldAcks.size === 0) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(20, Math.min(quietMs - idle, 100))));
+    }
   }
 
   private holdAcknowledgements(): void {
@@ -194,6 +331,7 @@ export class MqttConnection {
       _sendPacket: (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
     };
     client.handleMessage = (packet, callback) => {
+      this.lastActivityAt = Date.now();
       const work = this.options.onMessage(packet.topic, packet.payload as Buffer, { redelivered: packet.dup === true });
       if (packet.qos > 0 && packet.messageId !== undefined) this.heldAcks.set(packet.messageId, work);
       else work.catch((error) => this.options.logger.error({ err: error }, 'mqtt message handling failed'));
@@ -214,7 +352,10 @@ export class MqttConnection {
             // Once the client is ending, nothing more is acknowledged: the handler's
             // events_reply could not go out ("client disconnecting"), so the broker
             // must give the message to the next session, which answers it.
-            if (generation === this.generation && this.client.connected && !this.client.disconnecting) send(packet);
+            if (generation === this.generation && this.client.connected && !this.client.disconnecting) {
+              send(packet);
+              this.lastActivityAt = Date.now();
+            }
           },
           (error) => {
             if (generation !== this.generation) return;
@@ -229,6 +370,9 @@ export class MqttConnection {
     };
   }
 }
+
+/** MQTT 5 DISCONNECT reason: another connection with the same client id took the session over. */
+const SESSION_TAKEN_OVER = 0x8e;
 
 /** The URL without credentials, for logs. */
 export function redact(url: string): string {

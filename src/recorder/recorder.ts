@@ -11,6 +11,7 @@ import {
   type TransitionDecision,
   type UpgradeSource,
   UpgradeStatus,
+  advancesStatus,
   decideTransition,
   deriveTaskProgress,
   deriveTaskStatus,
@@ -318,6 +319,8 @@ export class Recorder {
           origin: own ? 'gateway' : 'device',
         };
         decision = decideTransition(subTask, report);
+        // A poll (quiet) that brings nothing new writes nothing, not even "observed".
+        if (observation.quiet && !created && !(decision.applied && advancesStatus(subTask, decision.status))) continue;
         subTask.lastObservedAt = receivedAt;
       }
       if (decision.applied) {
@@ -416,7 +419,11 @@ export class Recorder {
     const target = observation.target;
     if (target.kind === 'device') {
       const row = await set.subTask(tx, task.id, target.deviceId);
-      if (row) return [{ subTask: row, created: false }];
+      if (row) {
+        // A sub-task stored before the vendor named it (createHuaweiUpgrade) learns its id from the first report.
+        if (row.externalId === null && target.externalId) row.externalId = target.externalId;
+        return [{ subTask: row, created: false }];
+      }
       if (!create) return [];
       const fresh = SubTaskRow.fresh(task.id, target.deviceId, target.externalId ?? null, at);
       set.addSubTask(fresh);

@@ -7,13 +7,15 @@ export interface HealthOptions {
   readonly metrics: Metrics;
   /** Each check names a dependency and says whether it is usable now. */
   readonly checks: Readonly<Record<string, () => boolean | Promise<boolean>>>;
+  /** Shown by `/readyz` under `reports` without deciding readiness (e.g. `huaweiCallback: "pending"`). */
+  readonly reports?: Readonly<Record<string, () => unknown>>;
 }
 
 /**
  * `/healthz` (the process serves), `/readyz` (every dependency answers: 503
  * naming the ones that do not) and `/metrics` (Prometheus text). None needs a token.
  */
-const plugin: FastifyPluginAsync<HealthOptions> = async (app, { metrics, checks }) => {
+const plugin: FastifyPluginAsync<HealthOptions> = async (app, { metrics, checks, reports = {} }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -22,6 +24,7 @@ const plugin: FastifyPluginAsync<HealthOptions> = async (app, { metrics, checks 
     );
     const failing = results.filter(([, ok]) => !ok).map(([name]) => name);
     const body = { status: failing.length === 0 ? 'ready' : 'not ready', checks: Object.fromEntries(results) };
+    if (Object.keys(reports).length > 0) Object.assign(body, { reports: Object.fromEntries(Object.entries(reports).map(([name, report]) => [name, report()])) });
     return reply.code(failing.length === 0 ? 200 : 503).send(body);
   });
 

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { FirmwarePackage } from '../../store/entities';
-import type { GraphQLContext } from '../context';
+import { createdByOf, type GraphQLContext } from '../context';
 import { codedError, ErrorCode } from '../errors';
 import { connection, pageSize, parseTimeCursor, timeCursor } from '../pagination';
 import { FirmwarePackageConnection, FirmwarePackageFilterInput, FirmwarePackageType, RegisterFirmwarePackageInput } from '../rollouts/package-types';
@@ -22,7 +22,7 @@ export class FirmwarePackageResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('input', () => RegisterFirmwarePackageInput) input: RegisterFirmwarePackageInput,
   ): Promise<FirmwarePackage> {
-    return packagesOf(ctx).register(input, null);
+    return packagesOf(ctx).register(input, createdByOf(ctx));
   }
 
   @Query(() => FirmwarePackageConnection, { description: 'Firmware packages, newest first.' })

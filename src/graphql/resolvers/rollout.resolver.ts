@@ -4,7 +4,7 @@ import { TOPICS } from '../../recorder/event-bus';
 import { progressOf, RolloutStatus, RolloutTargetStatus, type RolloutCommand, type RolloutCounts } from '../../rollouts/domain';
 import { countsOf } from '../../rollouts/rollout-rows';
 import type { FirmwarePackage, Rollout, RolloutTarget, UpgradeSubTask } from '../../store/entities';
-import type { GraphQLContext } from '../context';
+import { createdByOf, type GraphQLContext } from '../context';
 import { codedError, ErrorCode } from '../errors';
 import { connection, idCursor, pageSize, parseIdCursor, parseTimeCursor, timeCursor } from '../pagination';
 import { filterStream } from '../progress-stream';
@@ -82,7 +82,7 @@ export class RolloutResolver {
       'package for its model, or already on its version, is SKIPPED. It starts with startRollout, or by itself at startAt.',
   })
   createRollout(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreateRolloutInput) input: CreateRolloutInput): Promise<Rollout> {
-    return rolloutsOf(ctx).create({ ...input, target: { deviceIds: input.target?.deviceIds ?? null, filter: input.target?.filter ? { ...input.target.filter } : null } }, null);
+    return rolloutsOf(ctx).create({ ...input, target: { deviceIds: input.target?.deviceIds ?? null, filter: input.target?.filter ? { ...input.target.filter } : null } }, createdByOf(ctx));
   }
 
   @Mutation(() => RolloutType, { description: 'SCHEDULED → RUNNING.' })

@@ -1,3 +1,4 @@
+import { HuaweiToken } from './huawei-token.entity';
 import { InboundMessage } from './inbound-message.entity';
 import { OutboundCommand } from './outbound-command.entity';
 import { ProgressEvent } from './progress-event.entity';
@@ -17,10 +18,11 @@ export { ShadowEvent } from './shadow-event.entity';
 export { UpgradeSubTask, newSubTask } from './upgrade-sub-task.entity';
 export { UpgradeTask } from './upgrade-task.entity';
 export { STATUS_COUNT_PROPERTY, storeTally, tallyOfTask } from './upgrade-task.entity';
+export { HuaweiToken } from './huawei-token.entity';
 export { FirmwarePackage } from './firmware-package.entity';
 export { Rollout } from './rollout.entity';
 export { RolloutTarget } from './rollout-target.entity';
 export { RolloutPackage } from './rollout-package.entity';
 
 /** Every entity, for the data source. */
-export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, Device, FirmwarePackage, Rollout, RolloutPackage, RolloutTarget];
+export const ENTITIES = [UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent, InboundMessage, OutboundCommand, HuaweiToken, Device, FirmwarePackage, Rollout, RolloutPackage, RolloutTarget];
