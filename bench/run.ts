@@ -18,6 +18,7 @@ import { mqttIngest, type MqttIngestResult } from './scenarios/mqtt-ingest';
 import { query, type QueryResult } from './scenarios/query';
 import { taskSize, type TaskSizeResult } from './scenarios/task-size';
 import { inventory, type InventoryResult } from './scenarios/inventory';
+import { rolloutBench, type RolloutBenchResult } from './scenarios/rollout';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /** The issue's targets. */
@@ -42,6 +43,7 @@ interface Results {
   query?: QueryResult;
   taskSize?: TaskSizeResult;
   inventory?: InventoryResult;
+  rollout?: RolloutBenchResult;
 }
 
 async function main(): Promise<number> {
@@ -99,6 +101,7 @@ async function main(): Promise<number> {
     query: () => repeated('query', () => query(ctx)),
     taskSize: () => repeated('taskSize', () => taskSize(ctx)),
     inventory: () => repeated('inventory', () => inventory(ctx)),
+    rollout: () => repeated('rollout', () => rolloutBench(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -263,6 +266,17 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     );
   } else failed('7 Inventory', 'inventory');
 
+  if (r.rollout) {
+    const o = r.rollout;
+    const s = `7 Rollout (${o.docks.toLocaleString('en-US')} docks, cap ${o.maxInProgress})`;
+    rows.push(row(s, 'mean in flight while queued (pipe kept full)', 'devices', o.meanInFlight, null, { target: `close to ${o.maxInProgress}` }));
+    rows.push(row(s, 'fewest in flight while queued', 'devices', o.minInFlight, null));
+    rows.push(row(s, 'most in flight at any moment', 'devices', o.maxInFlight, null, { target: `≤ ${o.maxInProgress}`, met: o.maxInFlight <= o.maxInProgress }));
+    rows.push(row(s, 'device finished → next ota_create p50', 'ms', o.finishToNextStartMs.p50, null));
+    rows.push(row(s, 'device finished → next ota_create p99', 'ms', o.finishToNextStartMs.p99, null));
+    rows.push(row(s, `whole rollout (each upgrade ${o.upgradeMs} ms)`, 's', o.seconds, null));
+  } else if (options.only.includes('rollout')) failed('7 Rollout', 'rollout');
+
   const s5 = '5 Memory (RSS)';
   if (r.fanout) {
     const f = r.fanout;
@@ -360,6 +374,14 @@ function noteLines(r: Results): string[] {
     notes.push(
       `Task size: ${r.taskSize.runs.map((t) => `${t.devices} devices ${Math.round(t.pushesPerSecond)} pushes/s (p99 ${t.latencyMs.p99.toFixed(1)} ms)`).join(', ')}; ` +
         `fastest / slowest ${r.taskSize.spread.toFixed(2)}× (target ≤ ${TARGETS.taskSizeSpread}×).`,
+    );
+  }
+  if (r.rollout) {
+    const o = r.rollout;
+    const ideal = (Math.ceil(o.docks / o.maxInProgress) * o.upgradeMs) / 1000;
+    notes.push(
+      `Rollout: ${o.docks} light MQTT clients, one per dock (each accepts its ota_create and reports ok after ${o.upgradeMs} ms); in flight is counted as the docks see it, ` +
+        `from each ota_create to its last report; the whole rollout took ${f1(o.seconds)} s against ${f1(ideal)} s with the pipe always full.`,
     );
   }
   return notes;

@@ -5,6 +5,7 @@ import { TaskTally1764100000000 } from './1764100000000-TaskTally';
 import { DeviceInventory1764200000000 } from './1764200000000-DeviceInventory';
 import { HuaweiToken1764300000000 } from './1764300000000-HuaweiToken';
 import { MqttSession1764600000000 } from './1764600000000-MqttSession';
+import { Rollouts1764700000000 } from './1764700000000-Rollouts';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const MIGRATIONS: Function[] = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   DeviceInventory1764200000000,
   HuaweiToken1764300000000,
   MqttSession1764600000000,
+  Rollouts1764700000000,
 ];

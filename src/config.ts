@@ -123,6 +123,8 @@ const EnvSchema = z.object({
   MQTT_RETAINED_MAX_MESSAGES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedMessages),
   MQTT_RETAINED_MAX_BYTES: positiveInt(DEFAULT_BROKER_LIMITS.maxRetainedBytes),
   MQTT_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_BROKER_LIMITS.connectTimeoutMs),
+  ROLLOUT_TICK_MS: positiveInt(1000),
+  ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
   HUAWEI_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+\/?$/.test(v), {
     message: 'must be the platform\'s base URL, e.g. https://iot.example.com:8743',
   }),
@@ -196,6 +198,10 @@ export interface Config {
   };
   /** Answer docks' `update_topo` with `status_reply` (off where another cloud application on the broker does). */
   readonly djiAnswerStatus: boolean;
+  /** How often the rollout engine looks at every active rollout without being woken. */
+  readonly rolloutTickMs: number;
+  /** How long a rollout target waits before it is sent again (after a busy answer or a spent attempt). */
+  readonly rolloutRetryDelayMs: number;
   /** The Huawei command side (northbound API); undefined when it is off. */
   readonly huawei: HuaweiConfig | undefined;
 }
@@ -299,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         connectTimeoutMs: e.MQTT_CONNECT_TIMEOUT_MS,
       },
     },
+    rolloutTickMs: e.ROLLOUT_TICK_MS,
+    rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
     huawei:
       e.HUAWEI_API_URL && e.HUAWEI_APP_ID && e.HUAWEI_SECRET
         ? {

@@ -34,6 +34,7 @@ import { Inventory } from './inventory/inventory';
 import { DeviceReadStore } from './inventory/device-reads';
 import { DockPresence, markDjiOfflineAtStart } from './inventory/presence';
 import { TOPICS } from './recorder/event-bus';
+import { startRollouts } from './rollouts';
 
 /** Units waiting for the writer beyond which MQTT messages wait to be handed to it (four batches: a push waits behind at most that). */
 const MQTT_BACKLOG_LIMIT = 2048;
@@ -324,6 +325,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
       : null;
     if (huawei) stops.push(() => huawei.stop());
+    const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, pubSub, clock, logger });
+    stops.push(() => rollouts.stop());
     const services: GraphQLServices = {
       store,
       pubSub: pubSub.pubSub,
@@ -331,6 +334,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       firmwareUpgrades,
       huaweiUpgrades: huawei,
       devices: new DeviceReadStore(readDataSource),
+      rollouts: rollouts.api,
     };
     const schema = await buildGatewaySchema(pubSub.pubSub);
     const app = await buildApp({

@@ -24,6 +24,12 @@ export interface BenchOptions {
   readonly taskSizes: readonly number[];
   /** Inventory scenario: devices stored. */
   readonly devices: number;
+  /** Rollout: simulated docks in the rollout. */
+  readonly docks: number;
+  /** Rollout: its maxInProgress. */
+  readonly cap: number;
+  /** Rollout: how long each simulated upgrade takes, ms. */
+  readonly upgrade: number;
   /** Runs of each scenario; every figure is the median of its runs. */
   readonly repeat: number;
   /** Scenarios to run. */
@@ -37,7 +43,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory', 'rollout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -52,6 +58,9 @@ const DEFAULTS = {
   tasks: 10_000,
   requests: 200,
   devices: 10_000,
+  docks: 1_000,
+  cap: 100,
+  upgrade: 1_000,
   repeat: 1,
 };
 
@@ -66,6 +75,9 @@ const SMOKE = {
   tasks: 200,
   requests: 20,
   devices: 500,
+  docks: 50,
+  cap: 10,
+  upgrade: 200,
 };
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
@@ -87,6 +99,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --requests N     query and inventory: sequential requests per query (default ${DEFAULTS.requests})
   --task-sizes L   task size: comma-separated devices per task, pushes (--pushes) go into each (default ${DEFAULT_TASK_SIZES.join(',')})
   --devices N      inventory: devices stored (default ${DEFAULTS.devices})
+  --docks N        rollout: simulated docks in the rollout (default ${DEFAULTS.docks})
+  --cap N          rollout: its maxInProgress (default ${DEFAULTS.cap})
+  --upgrade MS     rollout: how long each simulated upgrade takes (default ${DEFAULTS.upgrade})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/

@@ -2,17 +2,19 @@ import type { PubSub } from '@graphql-yoga/subscription';
 import type { HuaweiUpgrades } from '../ingest/huawei/northbound';
 import type { UpgradeProgressMessage } from '../recorder/event-bus';
 import type { Principal } from '../server/auth';
-import type { ShadowEvent, UpgradeTask } from '../store/entities';
+import type { Rollout, ShadowEvent, UpgradeTask } from '../store/entities';
 import type { ReadStore } from '../store/read-store';
 import type { Device } from '../inventory/device.entity';
 import type { DeviceReadStore } from '../inventory/device-reads';
 import { createLoaders, type Loaders } from './loaders';
+import type { RolloutApi } from '../rollouts/api';
 
 /** The pub/sub topics and their payloads. */
 export type GatewayPubSub = PubSub<{
   UPGRADE_PROGRESS: [UpgradeProgressMessage];
   SHADOW_STATUS: [ShadowEvent];
   DEVICE_CHANGED: [Device];
+  ROLLOUT_CHANGED: [Rollout];
 }>;
 
 /** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
@@ -50,10 +52,12 @@ export interface GraphQLServices {
   readonly listen: TopicListener;
   /** Null until a DJI command sender is wired in. */
   readonly firmwareUpgrades: FirmwareUpgradeStarter | null;
-  /** The Huawei command side; absent or null when HUAWEI_* are not set. */
-  readonly huaweiUpgrades?: HuaweiUpgrades | null;
   /** The fleet inventory's reads. */
   readonly devices: DeviceReadStore;
+  /** Firmware packages and rollouts (src/rollouts); absent where not wired. */
+  readonly rollouts?: RolloutApi | null;
+  /** The Huawei command side; absent or null when HUAWEI_* are not set. */
+  readonly huaweiUpgrades?: HuaweiUpgrades | null;
 }
 
 /** The context of one operation (HTTP request or WebSocket subscription). */

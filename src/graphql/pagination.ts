@@ -46,6 +46,15 @@ export function pageRequest<K>(args: PageArgsInput, parse: (cursor: string | nul
     : { size: pageSize(args.first ?? DEFAULT_PAGE_SIZE), after: parse(args.after, 'after'), before: null, backward };
 }
 
+/** A forward-only page request, for lists that page with `first`/`after` alone. */
+export function forwardRequest<K>(
+  first: number | null | undefined,
+  after: string | null | undefined,
+  parse: (cursor: string | null | undefined, field: string) => K | null,
+): PageRequest<K> {
+  return { size: pageSize(first ?? DEFAULT_PAGE_SIZE), after: parse(after, 'after'), before: null, backward: false };
+}
+
 /*
  * Cursors are opaque to clients (base64url of a small JSON array) and stable:
  * they name a row's position by its sort key, so rows recorded meanwhile do not

@@ -10,6 +10,8 @@ import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
 import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
 import { NodeResolver } from './relay';
 import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
+import { FirmwarePackageResolver } from './resolvers/firmware-package.resolver';
+import { RolloutResolver, RolloutTargetResolver } from './resolvers/rollout.resolver';
 
 /** Every resolver of the API. */
 export const RESOLVERS = [
@@ -18,10 +20,13 @@ export const RESOLVERS = [
   ShadowResolver,
   ProgressResolver,
   UpgradeCommandResolver,
+  HuaweiCommandResolver,
   DeviceResolver,
   SubTaskDeviceResolver,
-  HuaweiCommandResolver,
   NodeResolver,
+  FirmwarePackageResolver,
+  RolloutResolver,
+  RolloutTargetResolver,
 ] as const;
 
 /**

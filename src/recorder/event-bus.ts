@@ -16,6 +16,8 @@ export const TOPICS = {
   UPGRADE_PROGRESS: 'UPGRADE_PROGRESS',
   SHADOW_STATUS: 'SHADOW_STATUS',
   DEVICE_CHANGED: 'DEVICE_CHANGED',
+  /** A rollout's status or counts changed (src/rollouts); the payload is the rollout row. */
+  ROLLOUT_CHANGED: 'ROLLOUT_CHANGED',
 } as const;
 
 /**

@@ -48,6 +48,14 @@ export const FAILURE_RESULT = 312022;
 /** What a real dock answers to an `ota_create` while it is still busy with another upgrade (protocols.md §2.3). */
 export const BUSY_RESULT = 312014;
 
+/** What {@link DockOptions.onUpgrade} is told. */
+export type DockUpgradeEvent =
+  | { readonly kind: 'ota_create'; readonly gatewaySn: string; readonly bid: string; readonly devices: readonly string[]; readonly resend: boolean; readonly result: number }
+  | { readonly kind: 'ending'; readonly gatewaySn: string; readonly bid: string; readonly status: 'ok' | 'failed' };
+
+/** What a dock answers to an `ota_create` while busy with something else (`busyRate`). */
+export const DOCK_BUSY_RESULT = 312015;
+
 /** Percent points between two progress reports. */
 const PERCENT_STEP = 10;
 
@@ -60,6 +68,18 @@ export interface DockOptions {
   readonly failAt?: number;
   /** Refuses every `ota_create` with this `result` code (non-zero) instead of upgrading. */
   readonly reject?: number;
+  /** Share (0..1) of upgrades refused with {@link DOCK_BUSY_RESULT} (312015 dock busy), decided once per bid. */
+  readonly busyRate?: number;
+  /** Share (0..1) of accepted upgrades that fail at 50 % with {@link FAILURE_RESULT}. */
+  readonly failRate?: number;
+  /** Random numbers in [0, 1) for `busyRate` and `failRate`. @default Math.random */
+  readonly random?: () => number;
+  /**
+   * Told, synchronously, of every `ota_create` the dock receives (with the
+   * result it answers) and of every upgrade about to send its last report:
+   * tests count what is in flight from the docks' side with it.
+   */
+  readonly onUpgrade?: (event: DockUpgradeEvent) => void;
   /** Divides the time between reports: 2 is twice as fast. @default 1 */
   readonly speed?: number;
   /** Time between reports at speed 1. @default DEFAULT_INTERVAL_MS */
@@ -198,6 +218,9 @@ export function checkDockOptions(options: DockOptions): void {
   if (options.reject !== undefined && !(Number.isSafeInteger(options.reject) && options.reject !== 0)) {
     throw new RangeError(`reject must be a non-zero whole result code such as 312015 (got ${options.reject})`);
   }
+  for (const [name, rate] of [['busy-rate', options.busyRate], ['fail-rate', options.failRate]] as const) {
+    if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0 && rate <= 1)) throw new RangeError(`${name} must be a share from 0 to 1 (got ${rate})`);
+  }
   if (options.reject !== undefined && options.failAt !== undefined) {
     throw new RangeError('reject and --fail-at exclude each other: a refused upgrade never starts');
   }
@@ -300,6 +323,10 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
   const interval = (options.intervalMs ?? DEFAULT_INTERVAL_MS) / (options.speed ?? 1);
   const replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   const plan = progressPlan(options.failAt);
+  const failingPlan = progressPlan(50);
+  const random = options.random ?? Math.random;
+  /** Bids refused as busy (`busyRate`): a resend is refused again. */
+  const busyBids = new Set<string>();
 
   let client: MqttClient;
   try {
@@ -396,8 +423,9 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     const replies: Promise<boolean>[] = [];
     let last: ProgressReport | undefined;
     let outcome: UpgradeOutcome = 'interrupted';
+    const reports = options.failRate && random() < options.failRate ? failingPlan : plan;
     try {
-      for (const report of plan) {
+      for (const report of reports) {
         await sleep(interval, stop.signal);
         if (stop.signal.aborted) break;
         const tid = randomUUID();
@@ -416,6 +444,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
           data: { result: report.result, output },
         };
         replies.push(waitForReply(tid, bid));
+        if (report.status !== 'in_progress') options.onUpgrade?.({ kind: 'ending', gatewaySn: sn, bid, status: report.status });
         await publish(eventsTopic(sn), event);
         out.info(
           `→ ${eventsTopic(sn)} ota_progress ${report.status} ${report.step} ${report.percent}%` +
@@ -464,12 +493,14 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
 
     // Decided before the first await: the next message may be handled while this reply is on its way.
     const resend = accepted.has(bid);
-    const result = options.reject ?? (running !== null && running !== bid ? BUSY_RESULT : 0);
+    if (!resend && !busyBids.has(bid) && running === null && options.busyRate && random() < options.busyRate) busyBids.add(bid);
+    const result = options.reject ?? (busyBids.has(bid) ? DOCK_BUSY_RESULT : running !== null && running !== bid ? BUSY_RESULT : 0);
     if (result === 0 && !resend) {
       accepted.add(bid);
       running = bid;
     }
     const data = result === 0 ? { result, output: { status: 'in_progress' } } : { result };
+    options.onUpgrade?.({ kind: 'ota_create', gatewaySn: sn, bid, devices, resend, result });
     try {
       await publish(servicesReplyTopic(sn), { tid, bid, timestamp: timestamp(), method: OTA_CREATE_METHOD, gateway: sn, data });
     } catch (error) {
@@ -486,7 +517,7 @@ export async function startDock(options: DockOptions): Promise<DockSimulator> {
     );
     if (result !== 0) {
       // Refused on purpose (--reject): that upgrade is over (once per bid). Busy: the running one goes on.
-      if (options.reject !== undefined && !refused.has(bid)) {
+      if ((options.reject !== undefined || busyBids.has(bid)) && !refused.has(bid)) {
         refused.add(bid);
         finish({ bid, devices, outcome: 'rejected', result, eventsSent: 0, repliesReceived: 0, repliesMissing: 0 });
       }

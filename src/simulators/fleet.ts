@@ -8,7 +8,7 @@
  * Exit codes: 0 stopped with Ctrl-C; 1 a dock could not connect; 2 bad flags.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_MQTT_URL, startDock, type DockSimulator } from './dji-dock';
+import { DEFAULT_MQTT_URL, progressPlan, startDock, type DockSimulator } from './dji-dock';
 import { integerFlag, numberFlag, parseFlags, runCli, UsageError } from './cli';
 import { consoleOutput, silentOutput, type SimulatorOutput } from './output';
 
@@ -27,6 +27,9 @@ Options:
   --flap <seconds>        every <seconds>, one random online dock disconnects and comes back 5 s later (default off)
   --prefix <text>         serial number prefix (default: random, so runs do not collide)
   --speed <x>             upgrades report x times faster (default 1)
+  --upgrade-seconds <s>   how long one upgrade takes, download and install (default: 22 reports 300 ms apart, ~6.6 s)
+  --fail-rate <share>     share (0 to 1) of upgrades that fail at 50 % with 312022 (default 0)
+  --busy-rate <share>     share (0 to 1) of ota_create refused with 312015 dock busy (default 0)
   --verbose               print every message of every dock
   -h, --help              show this help
 `;
@@ -55,6 +58,10 @@ export interface FleetOptions {
   readonly prefix: string;
   readonly speed: number;
   readonly verbose: boolean;
+  /** How long one upgrade takes, seconds; null: the dock simulator's pace. */
+  readonly upgradeSeconds?: number | null;
+  readonly failRate?: number;
+  readonly busyRate?: number;
 }
 
 /** The plan for dock `i`: deterministic given the index, so a run is reproducible with the same prefix. */
@@ -93,6 +100,9 @@ export function parseFleetArgs(argv: readonly string[]): FleetCommand {
     prefix: { type: 'string' },
     speed: { type: 'string' },
     verbose: { type: 'boolean' },
+    'upgrade-seconds': { type: 'string' },
+    'fail-rate': { type: 'string' },
+    'busy-rate': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return { help: true };
@@ -103,6 +113,8 @@ export function parseFleetArgs(argv: readonly string[]): FleetCommand {
   if (flap !== null && !(flap > 0)) throw new UsageError(`--flap must be a number of seconds above 0 (got ${values.flap})`);
   const speed = values.speed === undefined ? 1 : numberFlag('speed', values.speed);
   if (!(speed > 0)) throw new UsageError(`--speed must be a number above 0 (got ${values.speed})`);
+  const upgradeSeconds = values['upgrade-seconds'] === undefined ? undefined : numberFlag('upgrade-seconds', values['upgrade-seconds']);
+  if (upgradeSeconds !== undefined && !(upgradeSeconds > 0)) throw new UsageError(`--upgrade-seconds must be a number above 0 (got ${values['upgrade-seconds']})`);
   const prefix = values.prefix ?? `SIM${randomBytes(2).toString('hex').toUpperCase()}`;
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new UsageError('--prefix must be 1 to 40 letters, digits, - or _');
   return {
@@ -116,6 +128,10 @@ export function parseFleetArgs(argv: readonly string[]): FleetCommand {
       prefix,
       speed,
       verbose: values.verbose ?? false,
+      upgradeSeconds,
+      // Left out unless given.
+      failRate: values['fail-rate'] === undefined ? undefined : share('fail-rate', values['fail-rate'], 0),
+      busyRate: values['busy-rate'] === undefined ? undefined : share('busy-rate', values['busy-rate'], 0),
     },
   };
 }
@@ -133,7 +149,15 @@ export async function startFleet(options: FleetOptions, out: SimulatorOutput = c
   const online = new Map<string, DockSimulator>();
   const plans = Array.from({ length: options.docks }, (_, i) => fleetDock(i, options));
   const start = async (plan: ReturnType<typeof fleetDock>) => {
-    const dock = await startDock({ ...plan, mqttUrl: options.mqttUrl, speed: options.speed, output: dockOutput });
+    const dock = await startDock({
+      ...plan,
+      mqttUrl: options.mqttUrl,
+      speed: options.speed,
+      output: dockOutput,
+      ...(options.upgradeSeconds ? { intervalMs: (options.upgradeSeconds * 1000) / progressPlan().length } : {}),
+      failRate: options.failRate,
+      busyRate: options.busyRate,
+    });
     online.set(plan.gatewaySn, dock);
     return dock;
   };

@@ -9,7 +9,7 @@ import type { UpgradeSubTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { DeviceConnection, DeviceFilterInput, DeviceType, DeviceUpgradesArgs, FirmwareVersionCountType } from '../device-types';
 import { badUserInput, type InvalidField } from '../errors';
-import { DEFAULT_PAGE_SIZE, connection, pageConnection, pageRequest, pageSize, parseTimeCursor, timeCursor } from '../pagination';
+import { forwardRequest, pageConnection, pageRequest, parseTimeCursor, timeCursor } from '../pagination';
 import { filterStream } from '../progress-stream';
 import { PageArgs, UpgradeSubTaskConnection, UpgradeSubTaskType } from '../types';
 
@@ -93,7 +93,7 @@ export class DeviceResolver {
       'filter.firmwareVersionNot': f.firmwareVersionNot,
       'filter.deviceIdPrefix': f.deviceIdPrefix,
     });
-    const request = { size: pageSize(first ?? DEFAULT_PAGE_SIZE), after: parseDeviceCursor(after), before: null, backward: false };
+    const request = forwardRequest(first, after, parseDeviceCursor);
     const page = await ctx.devices.list(f, request.size, request.after);
     return pageConnection(page, deviceCursor, request) as unknown as DeviceConnection;
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { In, type EntityManager } from 'typeorm';
 import { UpgradeKind, UpgradeSource, UpgradeStatus, type UpgradeObservation } from '../../domain';
@@ -9,6 +10,7 @@ import type { UpgradeProgressMessage } from '../../recorder/event-bus';
 import type { Recorder, ReplyCorrelator } from '../../recorder/recorder';
 import type { WriteQueue } from '../../recorder/write-queue';
 import { OutboundCommand, OutboundCommandStatus, ProgressEvent, UpgradeSubTask, newSubTask, UpgradeTask } from '../../store/entities';
+import { writeRows } from '../../store/bulk-write';
 import { OTA_CREATE_METHOD, buildOtaCreate, servicesTopic, validateFirmwareUpgradeInput, type OtaCreateDevice } from './protocol';
 
 /** What the DJI command sender needs. */
@@ -32,12 +34,22 @@ export interface DjiCommandSenderDependencies {
   readonly scanIntervalMs?: number;
 }
 
+/** Rows per INSERT statement of startManyIn (within SQLite's bound on parameters). */
+const INSERT_CHUNK = 100;
+
 /** Commands claimed per scan transaction; a full batch is followed at once by the next. */
 const SCAN_BATCH = 100;
 
 /** What `payload` holds for an `ota_create` command. */
 interface OtaCreatePayload {
   readonly devices: OtaCreateDevice[];
+}
+
+/** An upgrade written by {@link DjiCommandSender.startIn}; `afterCommit` publishes its ota_create. */
+export interface StartedUpgrade {
+  readonly task: UpgradeTask;
+  readonly subTasks: readonly UpgradeSubTask[];
+  readonly afterCommit: () => void;
 }
 
 /** One send claimed inside a writer unit, published after its commit. */
@@ -122,14 +134,47 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
   async start(request: FirmwareUpgradeRequest): Promise<UpgradeTask> {
     const checked = validateFirmwareUpgradeInput(request);
     if (!checked.ok) throw badUserInput('Invalid firmware upgrade', checked.errors);
-    const { gatewaySn, devices } = checked.value;
-    const now = this.deps.clock.now();
-    const bid = randomUUID();
-    const payload: OtaCreatePayload = { devices };
-    // Disconnected: store it unsent and due now; the scan sends it once connected.
-    const send = this.connected() ? this.sendOf(randomUUID(), gatewaySn, bid, 1, payload, now) : null;
-
     return this.deps.queue.submit(async (tx) => {
+      const started = await this.startIn(tx, request);
+      return { result: started.task, afterCommit: started.afterCommit };
+    });
+  }
+
+  /**
+   * What {@link start} does, inside a writer unit the caller runs: validates,
+   * writes the task (PENDING), its sub-tasks and the command in `tx`, and
+   * returns them with the hook that publishes `ota_create`, which the caller
+   * must run only after that unit committed. Lets a caller (the rollout engine)
+   * commit its own rows together with the command, so "sent" and "claimed"
+   * commit as one.
+   * @throws GraphQLError BAD_USER_INPUT naming each bad field.
+   */
+  async startIn(tx: EntityManager, request: FirmwareUpgradeRequest): Promise<StartedUpgrade> {
+    const [started] = await this.startManyIn(tx, [request]);
+    if ('error' in started) throw started.error;
+    return started;
+  }
+
+  /**
+   * {@link startIn} for many upgrades at once, written with one multi-row
+   * statement per table (the rollout engine sends up to its free slots in one
+   * unit). A request that fails validation gets its error in its place and
+   * writes nothing; the others are written.
+   */
+  async startManyIn(tx: EntityManager, requests: readonly FirmwareUpgradeRequest[]): Promise<(StartedUpgrade | { error: GraphQLError })[]> {
+    const now = this.deps.clock.now();
+    const tasks: UpgradeTask[] = [];
+    const subTaskRows: UpgradeSubTask[] = [];
+    const commands: OutboundCommand[] = [];
+    const createdMessages: UpgradeProgressMessage[] = [];
+    const out = requests.map((request): StartedUpgrade | { error: GraphQLError } => {
+      const checked = validateFirmwareUpgradeInput(request);
+      if (!checked.ok) return { error: badUserInput('Invalid firmware upgrade', checked.errors) };
+      const { gatewaySn, devices } = checked.value;
+      const bid = randomUUID();
+      const payload: OtaCreatePayload = { devices };
+      // Disconnected: store it unsent and due now; the scan sends it once connected.
+      const send = this.connected() ? this.sendOf(randomUUID(), gatewaySn, bid, 1, payload, now) : null;
       const task = tx.create(UpgradeTask, {
         id: randomUUID(),
         source: UpgradeSource.DJI,
@@ -145,17 +190,14 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         // Its tally: every sub-task below starts PENDING.
         pendingCount: devices.length,
       });
-      await tx.insert(UpgradeTask, task);
-      const created: UpgradeProgressMessage[] = [];
-      for (const device of devices) {
-        const { sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType } = device;
-        const subTask = newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType });
-        await tx.insert(UpgradeSubTask, subTask);
-        const event = createdEvent(subTask, now);
-        await tx.insert(ProgressEvent, event);
-        created.push({ task, subTask, event });
-      }
-      const command: OutboundCommand = {
+      tasks.push(task);
+      const subTasks = devices.map(({ sn, productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }) =>
+        newSubTask(task.id, sn, now, { targetVersion: productVersion, fileName, fileUrl, fileSize, md5, firmwareUpgradeType }),
+      );
+      subTaskRows.push(...subTasks);
+      const created: UpgradeProgressMessage[] = subTasks.map((subTask) => ({ task, subTask, event: createdEvent(subTask, now) }));
+      createdMessages.push(...created);
+      commands.push({
         id: randomUUID(),
         taskId: task.id,
         gatewaySn,
@@ -170,17 +212,27 @@ export class DjiCommandSender implements FirmwareUpgradeStarter, ReplyCorrelator
         nextAttemptAt: send ? this.replyDeadline(now) : now,
         createdAt: now,
         updatedAt: now,
-      };
-      // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
-      await tx.insert(OutboundCommand, command as never);
+      });
       return {
-        result: task,
+        task,
+        subTasks,
         afterCommit: () => {
           this.deps.recorder.publishProgress(created);
           if (send) this.publish(send);
         },
       };
     });
+    // `tids` and `payload` go through the JSON transformer; TypeORM's deep-partial type cannot see that.
+    for (const [entity, rows] of [[UpgradeTask, tasks], [UpgradeSubTask, subTaskRows], [OutboundCommand, commands]] as const) {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await tx.createQueryBuilder().insert().into(entity).values(rows.slice(i, i + INSERT_CHUNK) as never).updateEntity(false).execute();
+      }
+    }
+    // Each sub-task's first history entry; their ids are the subscribers' resume positions.
+    const events = createdMessages.map((message) => message.event);
+    const eventIds = await writeRows(tx, ProgressEvent, events);
+    events.forEach((event, i) => (event.id = eventIds[i]));
+    return out;
   }
 
   /**
