@@ -125,8 +125,8 @@ describe('list cost', () => {
   });
 
   it('nested lists that could return too many objects are refused, also with page sizes in variables', async () => {
-    const query = `query($n: Int) { upgradeTasks(first: $n) { edges { node { statusCounts { status count } subTasks { events { id status percent step errorCode occurredAt } } } } } }`;
-    const { body } = await gateway.gql(query, { n: 5 }, auth);
+    const query = `query($n: Int, $m: Int) { upgradeTasks(first: $n) { edges { node { statusCounts { status count } subTasks(first: $m) { nodes { events(first: $m) { nodes { id status percent step errorCode occurredAt } } } } } } } }`;
+    const { body } = await gateway.gql(query, { n: 5, m: 200 }, auth);
     expect(body.errors?.[0].message).toMatch(/the limit is 100000/);
     expect(body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
@@ -135,10 +135,10 @@ describe('list cost', () => {
 describe('list cost through fragments', () => {
   const auth = { authorization: `Bearer ${TOKEN}` };
   it('named fragments count as if inlined', async () => {
-    const query = `query($n: Int) { upgradeTasks(first: $n) { ...Page } }
+    const query = `query($n: Int, $m: Int) { upgradeTasks(first: $n) { ...Page } }
       fragment Page on UpgradeTaskConnection { edges { node { ...Task } } }
-      fragment Task on UpgradeTask { statusCounts { status count } subTasks { events { id status percent step errorCode occurredAt } } }`;
-    const { body } = await gateway.gql(query, { n: 5 }, auth);
+      fragment Task on UpgradeTask { statusCounts { status count } subTasks(first: $m) { nodes { events(first: $m) { nodes { id status percent step errorCode occurredAt } } } } }`;
+    const { body } = await gateway.gql(query, { n: 5, m: 200 }, auth);
     expect(body.errors?.[0].message).toMatch(/the limit is 100000/);
   });
 });

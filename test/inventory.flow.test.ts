@@ -126,7 +126,7 @@ test('a successful upgrade sets the target version at once; a later state report
   await until(dockSn, (d) => d?.firmwareVersion === '10.01.0001', 'first version');
 
   const create = await gateway.gql<{ createFirmwareUpgrade: any }>(
-    `mutation($input: CreateFirmwareUpgradeInput!) { createFirmwareUpgrade(input: $input) { id subTasks { id device { deviceId firmwareVersion } } } }`,
+    `mutation($input: CreateFirmwareUpgradeInput!) { createFirmwareUpgrade(input: $input) { id subTasks { nodes { id device { deviceId firmwareVersion } } } } }`,
     {
       input: {
         gatewaySn: dockSn,
@@ -145,7 +145,7 @@ test('a successful upgrade sets the target version at once; a later state report
     },
   );
   expect(create.body.errors).toBeUndefined();
-  expect(create.body.data!.createFirmwareUpgrade.subTasks[0].device).toEqual({ deviceId: dockSn, firmwareVersion: '10.01.0001' });
+  expect(create.body.data!.createFirmwareUpgrade.subTasks.nodes[0].device).toEqual({ deviceId: dockSn, firmwareVersion: '10.01.0001' });
   await eventually(() => dock.received.some((m) => m.topic.endsWith('/services')), 10_000, 'ota_create');
   const ota = dock.received.find((m) => m.topic.endsWith('/services'))!.json;
   await publish(dock, `thing/product/${dockSn}/services_reply`, { tid: ota.tid, bid: ota.bid, method: 'ota_create', data: { result: 0, output: { status: 'in_progress' } } });

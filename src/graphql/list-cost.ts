@@ -23,7 +23,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from './pagination';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
 
 /** Items assumed per list that has no page size argument (a task's status counts: at most one per status). */
 export const UNPAGED_LIST_ESTIMATE = 10;
@@ -117,13 +117,16 @@ function multiplier(field: FieldNode, definition: GraphQLField<unknown, unknown>
     for (const argument of pageArguments) {
       const node = field.arguments?.find((a) => a.name.value === argument.name);
       if (!node) continue;
-      given = true;
       const value = node.value.kind === Kind.VARIABLE ? variableValue(node.value.name.value, input) : valueFromASTUntyped(node.value);
+      // A known variable left out or null is no size at all: the resolver's default applies, as below.
+      if (value === null || (value === undefined && node.value.kind === Kind.VARIABLE && input.variables)) continue;
+      given = true;
       size = Math.max(size, value === undefined ? MAX_PAGE_SIZE : pageSize(value));
     }
     if (!given) {
+      // No size: the schema's default, else the one the resolvers take (pageRequest's DEFAULT_PAGE_SIZE).
       const defaults = pageArguments.map((a) => a.defaultValue).filter((v) => v !== undefined && v !== null);
-      size = defaults.length > 0 ? Math.max(...defaults.map(pageSize)) : MAX_PAGE_SIZE;
+      size = defaults.length > 0 ? Math.max(...defaults.map(pageSize)) : DEFAULT_PAGE_SIZE;
     }
     return size;
   }
@@ -162,13 +165,15 @@ function isConnection(type: GraphQLCompositeType): boolean {
 
 /**
  * Refuses operations whose nested lists could return more than `maxCost`
- * objects (see {@link operationCost}). Validation sees no variables, so a
- * variable page size counts as the largest page.
+ * objects (see {@link operationCost}). Give it the operation's `variables`
+ * where they are known (a request being run): then a page size passed as a
+ * variable counts as given, as it does for the resolvers; without them it
+ * counts as the largest page.
  */
-export function listCostRule(maxCost: number): ValidationRule {
+export function listCostRule(maxCost: number, variables?: Readonly<Record<string, unknown>> | null): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const cost = operationCost(operation, { schema: context.getSchema(), fragments: (name) => context.getFragment(name) });
+      const cost = operationCost(operation, { schema: context.getSchema(), fragments: (name) => context.getFragment(name), variables });
       if (cost > maxCost) {
         context.reportError(
           new GraphQLError(`Operation may return about ${cost} objects; the limit is ${maxCost}. Ask for smaller pages or fewer nested lists.`, {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -114,7 +115,9 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     blockFieldSuggestion: { enabled: false },
   });
   const protection = armor.protect();
-  const validationRules = [...protection.validationRules, listCostRule(MAX_LIST_COST)];
+  // The list cost needs the operation's variables (a page size is usually one), which validation does not
+  // see: on HTTP it is checked once the operation is resolved (listCostPlugin), on the WebSocket per subscribe.
+  const validationRules = [...protection.validationRules];
   // Apollo enforces `introspection: false` on HTTP with its own rule; the WebSocket path gets graphql-js's.
   const wsValidationRules = options.introspection ? validationRules : [...validationRules, NoSchemaIntrospectionCustomRule];
 
@@ -132,6 +135,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
     validationRules,
     plugins: [
       ...protection.plugins,
+      listCostPlugin(schema),
       authorizationPlugin(log, metrics),
       options.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
@@ -243,7 +247,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       },
       onSubscribe: (ctx: Ctx, id, payload) => {
         const principal = principalOf(ctx);
-        const prepared = prepareOperation(schema, wsValidationRules, payload);
+        const prepared = prepareOperation(schema, [...wsValidationRules, listCostRule(MAX_LIST_COST, payload.variables)], payload);
         if (!('document' in prepared)) return prepared.map((e) => (hidingSuggestions ? hideSuggestions(e) : e));
         const refused = authorize(principal, prepared.operation, log, 'websocket');
         if (refused) {
@@ -338,6 +342,29 @@ function authorize(principal: Principal, operation: OperationDefinitionNode, log
   return new GraphQLError(`The API token "${principal.name}" has the role ${principal.role}, which may not run mutations (operator only)`, {
     extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } },
   });
+}
+
+/**
+ * The list-cost rule on the HTTP path, with the request's variables: run when
+ * the operation is resolved, before it executes; a refusal is a 400
+ * GRAPHQL_VALIDATION_FAILED like any other validation error.
+ */
+function listCostPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const errors = validate(schema, document, [listCostRule(MAX_LIST_COST, request.variables)]);
+          if (errors.length > 0) {
+            throw new GraphQLError(errors[0].message, {
+              nodes: errors[0].nodes,
+              extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
 }
 
 /** Roles and the audit line on the HTTP path; persisted-query refusals as 400. */
