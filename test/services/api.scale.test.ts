@@ -185,7 +185,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateways on PostgreSQL, Redis a
     }
     // The same data as the HTTP API serves.
     const taskId = onA.received[5].upgradeProgress.task.id;
-    const { body } = await b.gql<any>(`query($id: ID!) { upgradeTask(id: $id) { updatedAt subTasks { nodes { events { id occurredAt receivedAt } } } } }`, { id: taskId });
+    const { body } = await b.gql<any>(`query($id: ID!) { upgradeTask(id: $id) { updatedAt subTasks { nodes { events { nodes { id occurredAt receivedAt } } } } } }`, { id: taskId });
     const events = flat(body.data.upgradeTask).subTasks[0].events;
     expect(events.map((e: any) => [e.id, e.occurredAt, e.receivedAt])).toEqual(
       onB.received.map((m) => [m.upgradeProgress.event.id, m.upgradeProgress.event.occurredAt, m.upgradeProgress.event.receivedAt]),
