@@ -192,11 +192,13 @@ describe('the same rules as HTTP', () => {
 
 describe('subscriptions priced and capped', () => {
   // One device's history through its task's other devices: lists in lists, the cost of one event multiplies.
-  const HEAVY = `subscription { upgradeProgress { task { subTasks { nodes { task { subTasks { nodes { events { nodes { id status percent } } } } } } } } } }`;
+  // Page sizes as variables, as clients pass them: graphql-armor's depth-weighted cost sees no numbers then.
+  const HEAVY = `subscription($n: Int) { upgradeProgress { task { subTasks(first: $n) { nodes { events(first: $n) { nodes { id status percent } } } } } } }`;
+  const HEAVY_VARIABLES = { n: 30 };
   const LIGHT = 'subscription { upgradeProgress { event { id } } }';
   // Priced as the gateway prices it (the checked-in schema is the gateway's, printed).
   const schema = buildSchema(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
-  const costOf = (query: string) => documentCost(parse(query), schema).get('')!;
+  const costOf = (query: string) => documentCost(parse(query), schema, HEAVY_VARIABLES).get('')!;
 
   it('a socket may hold heavy subscriptions up to its cost budget; the next is refused before it runs, light ones still fit', async () => {
     const heavy = costOf(HEAVY);
@@ -206,9 +208,9 @@ describe('subscriptions priced and capped', () => {
 
     const { client, outcome } = wsClient(gateway, { authorization: OPS });
     await outcome;
-    const subs = Array.from({ length: fit }, () => collect<any>(client, HEAVY));
+    const subs = Array.from({ length: fit }, () => collect<any>(client, HEAVY, HEAVY_VARIABLES));
     await subscriptionsRunning(gateway, fit);
-    const refused = collect<any>(client, HEAVY);
+    const refused = collect<any>(client, HEAVY, HEAVY_VARIABLES);
     await eventually(() => refused.errors.length > 0, 10_000, 'the heavy subscription over budget to be refused');
     expect(JSON.stringify(refused.errors)).toMatch(/subscriptions of this socket could return about \d+ objects per event; the limit is 10000/);
     expect(await active()).toBe(fit);
@@ -225,7 +227,7 @@ describe('subscriptions priced and capped', () => {
     subs.forEach((s) => s.unsubscribe());
     light.unsubscribe();
     await eventually(async () => (await active()) === 0, 10_000, 'every subscription released');
-    const again = collect<any>(client, HEAVY);
+    const again = collect<any>(client, HEAVY, HEAVY_VARIABLES);
     await subscriptionsRunning(gateway, 1);
     expect(again.errors).toEqual([]);
     again.unsubscribe();
@@ -244,7 +246,7 @@ describe('subscriptions priced and capped', () => {
       const { client, outcome } = wsClient(gateway, { authorization: OPS });
       await outcome;
       clients.push(client);
-      for (let j = 0; j < perSocket; j++) subs.push(collect<any>(client, HEAVY));
+      for (let j = 0; j < perSocket; j++) subs.push(collect<any>(client, HEAVY, HEAVY_VARIABLES));
     }
     await eventually(() => subs.filter((s) => s.errors.length > 0).length === subs.length - fitForToken, 20_000, 'the subscriptions over the token budget refused');
     expect(await active()).toBe(fitForToken);
@@ -254,7 +256,7 @@ describe('subscriptions priced and capped', () => {
     // Another token has its own budget.
     const { client: other, outcome } = wsClient(gateway, { authorization: WALL });
     await outcome;
-    const theirs = collect<any>(other, HEAVY);
+    const theirs = collect<any>(other, HEAVY, HEAVY_VARIABLES);
     await subscriptionsRunning(gateway, fitForToken + 1);
     expect(theirs.errors).toEqual([]);
 
