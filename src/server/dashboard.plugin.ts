@@ -29,12 +29,20 @@ export const DASHBOARD_NOT_BUILT = 'dashboard not built: run npm run build';
 const SAFE_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 
 /**
+ * The WebSocket URLs of the request's own host for a CSP `connect-src`
+ * (` ws://host wss://host`), or nothing when the Host header is not safe to echo.
+ */
+export function sameHostSockets(host: string | undefined): string {
+  return host !== undefined && SAFE_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+}
+
+/**
  * Everything from this origin, nothing else: no inline script or style, no CDN.
  * `connect-src` names the WebSocket URLs of the same host explicitly because
  * older browsers (Safari before 15.4) do not let 'self' cover ws:/wss:.
  */
 function contentSecurityPolicy(host: string | undefined): string {
-  const sockets = host !== undefined && SAFE_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  const sockets = sameHostSockets(host);
   return [
     "default-src 'none'",
     "script-src 'self'",

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GraphQLSchema } from 'graphql';
 import { schemaSdl } from '../graphql/print-schema';
+import { sameHostSockets } from './dashboard.plugin';
 
 /** Options of {@link graphiqlPlugin}. */
 export interface GraphiQLPluginOptions {
@@ -27,14 +28,12 @@ const FILES: Readonly<Record<string, { readonly file: string; readonly type: str
 /** What a request gets when `npm run build` has not produced the IDE. */
 export const GRAPHIQL_NOT_BUILT = 'graphiql not built: run npm run build';
 
-const SAFE_HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
-
 /**
  * Scripts from this origin only. GraphiQL's editors set inline styles, and its
  * stylesheet carries its fonts and icons as data: URLs.
  */
 function contentSecurityPolicy(host: string | undefined): string {
-  const sockets = host !== undefined && SAFE_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  const sockets = sameHostSockets(host);
   return [
     "default-src 'none'",
     "script-src 'self'",
