@@ -57,6 +57,32 @@ export class DeviceSet implements DeferredWrites {
   }
 
   /**
+   * A read of those of `wanted` this batch does not know yet, for the
+   * recorder's working set to send together with its own reads (one round
+   * trip for a whole batch, rather than one read per message); null when all
+   * are known. Rows this batch already holds are newer than what it reads and
+   * are kept.
+   */
+  readerFor(tx: EntityManager, wanted: Iterable<{ readonly source: UpgradeSource; readonly deviceId: string }>): (() => Promise<unknown[]>) | null {
+    const missing = new Map<UpgradeSource, Set<string>>();
+    for (const { source, deviceId } of wanted) {
+      if (this.devices.has(key(source, deviceId))) continue;
+      let ids = missing.get(source);
+      if (!ids) missing.set(source, (ids = new Set()));
+      ids.add(deviceId);
+    }
+    if (missing.size === 0) return null;
+    return async () => {
+      for (const [source, ids] of missing) {
+        const rows = await tx.find(Device, { where: { source, deviceId: In([...ids]) } });
+        for (const row of rows) if (!this.devices.get(key(source, row.deviceId))) this.devices.set(key(source, row.deviceId), row);
+        for (const id of ids) if (!this.devices.has(key(source, id))) this.devices.set(key(source, id), null);
+      }
+      return [];
+    };
+  }
+
+  /**
    * The devices whose gateway is `gatewaySn` (a dock and its aircraft), through
    * the gateway index: as many rows as the dock has devices.
    */

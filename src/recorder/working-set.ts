@@ -1,7 +1,8 @@
 import { type EntityManager, In } from 'typeorm';
-import type { InboundEnvelope } from '../domain';
+import type { InboundEnvelope, UpgradeSource } from '../domain';
 import { rowStatements, runStatements, sendTogether, writeRows } from '../store/bulk-write';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
+import { DeviceSet } from '../inventory/device-set';
 import { batchMemo, type DeferredWrites } from './write-queue';
 
 /** Most envelopes whose rows one preload reads (it runs again for the rest). */
@@ -32,6 +33,22 @@ function needOf(envelope: InboundEnvelope): { source: string; externalId: string
   if (envelope.content.kind !== 'observation' || envelope.content.observation.type !== 'upgrade') return null;
   const { task, target } = envelope.content.observation;
   return { source: envelope.source, externalId: task.externalId, deviceId: target.kind === 'device' ? target.deviceId : null };
+}
+
+/** The inventory devices an envelope names (read with the batch, see DeviceSet.readerFor). */
+function devicesOf(envelope: InboundEnvelope): { source: UpgradeSource; deviceId: string }[] {
+  if (envelope.content.kind !== 'observation') return [];
+  const o = envelope.content.observation;
+  switch (o.type) {
+    case 'upgrade':
+      return [{ source: o.source, deviceId: o.target.kind === 'device' ? o.target.deviceId : o.target.fallbackDeviceId }];
+    case 'shadow':
+      return [{ source: o.source, deviceId: o.deviceId }];
+    case 'topology':
+      return [o.gateway, ...o.subDevices].map((d) => ({ source: o.source, deviceId: d.deviceId }));
+    case 'deviceState':
+      return [{ source: o.source, deviceId: o.deviceId }];
+  }
 }
 
 /**
@@ -94,7 +111,9 @@ export class WorkingSet implements DeferredWrites {
     const devices = new Map<string, { source: string; externalId: string; deviceId: string }>();
     /** Tasks to read every sub-task of. */
     const whole = new Map<string, { source: string; externalId: string }>();
+    const named: { source: UpgradeSource; deviceId: string }[] = [];
     const take = (e: InboundEnvelope) => {
+      named.push(...devicesOf(e));
       if (e.dedupeKey !== null && !this.dedupeKeys.has(e.dedupeKey)) keys.add(e.dedupeKey);
       const need = needOf(e);
       if (!need) return;
@@ -117,6 +136,7 @@ export class WorkingSet implements DeferredWrites {
     const wholeIds = [...new Set([...whole.values()].map((t) => t.externalId))];
     const pairs = [...devices.values()];
     const none = async () => [];
+    const deviceSet = DeviceSet.of(tx);
     const subTasks = () => tx.getRepository(UpgradeSubTask).createQueryBuilder('s').innerJoin('upgrade_task', 't', 't.id = s.task_id');
     const [held, found, targeted, all] = (await sendTogether<unknown[]>(tx, [
       keys.size > 0 ? () => tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : none,
@@ -135,7 +155,8 @@ export class WorkingSet implements DeferredWrites {
           }
         : none,
       wholeIds.length > 0 ? () => subTasks().where('t.external_id IN (:...wholeIds)', { wholeIds }).getMany() : none,
-    ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[], UpgradeSubTask[]];
+      deviceSet.readerFor(tx, named) ?? none,
+    ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[], UpgradeSubTask[], unknown[]];
     for (const key of keys) this.dedupeKeys.set(key, null);
     for (const row of held) this.dedupeKeys.set(row.dedupeKey!, row);
     for (const key of tasks.keys()) this.tasks.set(key, null);
@@ -161,6 +182,12 @@ export class WorkingSet implements DeferredWrites {
     for (const key of whole.keys()) {
       const task = this.tasks.get(key);
       if (task) this.complete.add(task.id);
+    }
+    // A dock's aircraft is named only by its sub-task: read with the others, in one more round trip.
+    if (all.length > 0) {
+      const sourceOf = new Map(found.map((t) => [t.id, t.source]));
+      const aircraft = all.flatMap((row) => (sourceOf.has(row.taskId) ? [{ source: sourceOf.get(row.taskId)!, deviceId: row.deviceId }] : []));
+      await deviceSet.readerFor(tx, aircraft)?.();
     }
   }
 
