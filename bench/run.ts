@@ -19,6 +19,7 @@ import { query, type QueryResult } from './scenarios/query';
 import { taskSize, type TaskSizeResult } from './scenarios/task-size';
 import { inventory, type InventoryResult } from './scenarios/inventory';
 import { rolloutBench, type RolloutBenchResult } from './scenarios/rollout';
+import { fleet, FLEET_BOUNDS, type FleetResult, type FleetStep } from './scenarios/fleet';
 import { webhookIngest, type WebhookIngestResult } from './scenarios/webhook-ingest';
 
 /** The issue's targets. */
@@ -44,6 +45,7 @@ interface Results {
   taskSize?: TaskSizeResult;
   inventory?: InventoryResult;
   rollout?: RolloutBenchResult;
+  fleet?: FleetResult;
 }
 
 async function main(): Promise<number> {
@@ -102,6 +104,7 @@ async function main(): Promise<number> {
     taskSize: () => repeated('taskSize', () => taskSize(ctx)),
     inventory: () => repeated('inventory', () => inventory(ctx)),
     rollout: () => repeated('rollout', () => rolloutBench(ctx)),
+    fleet: () => repeated('fleet', () => fleet(ctx)),
   };
   for (const name of options.only) {
     const before = loadAverage();
@@ -277,6 +280,36 @@ function tableRows(options: BenchOptions, r: Results, errors: Partial<Record<Sce
     rows.push(row(s, `whole rollout (each upgrade ${o.upgradeMs} ms)`, 's', o.seconds, null));
   } else if (options.only.includes('rollout')) failed('7 Rollout', 'rollout');
 
+  if (r.fleet) {
+    const h = r.fleet.headline;
+    const s = `8 Fleet (${h.docks.toLocaleString('en-US')} docks × 1/s, ${h.subscribers.toLocaleString('en-US')} subs, ${h.seconds} s)`;
+    const full = h.docks >= 2_000 && h.subscribers >= 1_000 && h.seconds >= 60;
+    const rate = h.sustainedPerSecond >= h.docks * FLEET_BOUNDS.sustainedShare;
+    rows.push(row(s, `events/s sustained (of ${h.docks.toLocaleString('en-US')} offered)`, 'ev/s', h.sustainedPerSecond, null, { target: '2 000 ev/s', met: full ? rate && h.docks >= 2_000 : null }));
+    rows.push(row(s, 'publish → subscriber p50', 'ms', h.latencyMs.p50, null));
+    rows.push(
+      row(s, 'publish → subscriber p99', 'ms', h.latencyMs.p99, null, {
+        target: `< ${FLEET_BOUNDS.latencyP99Ms} ms`,
+        met: full ? h.latencyMs.p99 < FLEET_BOUNDS.latencyP99Ms : null,
+      }),
+    );
+    rows.push(row(s, 'publish → subscriber max', 'ms', h.latencyMs.max, null));
+    rows.push(row(s, 'deliveries lost', '', h.lostDeliveries, null, { target: '0', met: h.lostDeliveries === 0 }));
+    rows.push(row(s, 'dashboard query p99 meanwhile', 'ms', h.queryMs.p99, null));
+    rows.push(
+      row(s, 'gateway RSS, most', 'MB', h.rssMbMax, null, {
+        target: `< ${FLEET_BOUNDS.rssMb} MB`,
+        met: full && h.rssMbMax !== null ? h.rssMbMax < FLEET_BOUNDS.rssMb : null,
+      }),
+    );
+    rows.push(row(s, 'gateway CPU', 'cores', h.gatewayCores, null));
+    rows.push(
+      row(s, 'largest fleet sustained within the bounds', 'docks', r.fleet.largestSustained, null, {
+        target: r.fleet.search.length > 0 ? 'printed' : undefined,
+      }),
+    );
+  } else failed('8 Fleet', 'fleet');
+
   const s5 = '5 Memory (RSS)';
   if (r.fanout) {
     const f = r.fanout;
@@ -323,6 +356,7 @@ function spreadLine(repeat: number, runs: { [K in keyof Results]?: NonNullable<R
   }
   if (runs.fanout) parts.push(`fan-out p99 ${range(runs.fanout.map((r) => r.gateway.latencyMs.p99), 1)} ms`);
   if (runs.query) parts.push(`dashboard p99 ${range(runs.query.map((r) => r.gateway.dashboardMs.p99), 1)} ms`);
+  if (runs.fleet) parts.push(`fleet p99 ${range(runs.fleet.map((r) => r.headline.latencyMs.p99), 1)} ms, largest fleet ${range(runs.fleet.map((r) => r.largestSustained ?? 0))} docks`);
   if (runs.taskSize) parts.push(`task-size spread ${range(runs.taskSize.map((r) => r.spread), 2)}×`);
   return `Every figure is the median of ${repeat} runs of its scenario (gateway and baseline measured in each). Spread over the runs: ${parts.join('; ')}.`;
 }
@@ -382,6 +416,19 @@ function noteLines(r: Results): string[] {
     notes.push(
       `Rollout: ${o.docks} light MQTT clients, one per dock (each accepts its ota_create and reports ok after ${o.upgradeMs} ms); in flight is counted as the docks see it, ` +
         `from each ota_create to its last report; the whole rollout took ${f1(o.seconds)} s against ${f1(ideal)} s with the pipe always full.`,
+    );
+  }
+  if (r.fleet) {
+    const step = (f: FleetStep) =>
+      `${f.docks} docks ${f.met ? 'sustained' : 'NOT sustained'} (${Math.round(f.sustainedPerSecond)} ev/s, p99 ${f1(f.latencyMs.p99)} ms, ` +
+      `${f.lostDeliveries} lost, RSS ${f1(f.rssMbMax)} MB, gateway ${f2(f.gatewayCores)} cores, bench clients ${f2(f.clientCores)} cores)`;
+    const h = r.fleet.headline;
+    notes.push(
+      `Fleet: each dock is its own MQTT connection from the bench process; subscribers 90 % one task, 9 % one dock, 1 % every event; latency from the report's ` +
+        `own timestamp to receipt. Headline: ${step(h)}; ${h.expectedDeliveries} deliveries expected in the window.` +
+        (r.fleet.search.length > 0
+          ? ` Search (${r.fleet.search[0].seconds} s each): ${r.fleet.search.map(step).join('; ')}. Largest sustained: ${r.fleet.largestSustained ?? 'none'} docks.`
+          : ''),
     );
   }
   return notes;

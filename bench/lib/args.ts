@@ -30,6 +30,14 @@ export interface BenchOptions {
   readonly cap: number;
   /** Rollout: how long each simulated upgrade takes, ms. */
   readonly upgrade: number;
+  /** Fleet: simulated docks, each reporting one ota_progress a second. */
+  readonly fleetDocks: number;
+  /** Fleet: graphql-ws subscribers (90 % one task, 9 % one dock, 1 % everything). */
+  readonly fleetSubscribers: number;
+  /** Fleet: seconds measured at the asked size. */
+  readonly fleetSeconds: number;
+  /** Fleet: steps of the search for the largest fleet sustained (0: none). */
+  readonly fleetSearch: number;
   /** Runs of each scenario; every figure is the median of its runs. */
   readonly repeat: number;
   /** Scenarios to run. */
@@ -43,7 +51,7 @@ export interface BenchOptions {
   readonly smoke: boolean;
 }
 
-export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory', 'rollout'] as const;
+export const SCENARIOS = ['mqtt', 'webhook', 'fanout', 'query', 'taskSize', 'inventory', 'rollout', 'fleet'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const DEFAULTS = {
@@ -61,6 +69,10 @@ const DEFAULTS = {
   docks: 1_000,
   cap: 100,
   upgrade: 1_000,
+  fleetDocks: 2_000,
+  fleetSubscribers: 1_000,
+  fleetSeconds: 60,
+  fleetSearch: 4,
   repeat: 1,
 };
 
@@ -78,9 +90,18 @@ const SMOKE = {
   docks: 50,
   cap: 10,
   upgrade: 200,
+  fleetDocks: 50,
+  fleetSubscribers: 20,
+  fleetSeconds: 5,
+  fleetSearch: 0,
 };
 
 const NUMERIC = Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[];
+/** The command-line name of a size: fleetDocks is --fleet-docks. */
+const flagOf = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const KEY_OF_FLAG = new Map(NUMERIC.map((key) => [flagOf(key), key]));
+/** Sizes that may be 0. */
+const MAY_BE_ZERO = new Set<string>(['fleetSearch']);
 
 /** Task-size scenario: the issue's sizes, at full and smoke sizes alike (seeding 50 000 sub-tasks takes a second or two). */
 const DEFAULT_TASK_SIZES = [10, 1_000, 50_000];
@@ -102,6 +123,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --docks N        rollout: simulated docks in the rollout (default ${DEFAULTS.docks})
   --cap N          rollout: its maxInProgress (default ${DEFAULTS.cap})
   --upgrade MS     rollout: how long each simulated upgrade takes (default ${DEFAULTS.upgrade})
+  --fleet-docks N        fleet: docks, each reporting one ota_progress a second (default ${DEFAULTS.fleetDocks})
+  --fleet-subscribers K  fleet: graphql-ws subscribers, 90 % one task, 9 % one dock, 1 % all (default ${DEFAULTS.fleetSubscribers})
+  --fleet-seconds S      fleet: seconds measured (default ${DEFAULTS.fleetSeconds}; search steps at most 20)
+  --fleet-search N       fleet: steps of 1.5× looking for the largest fleet sustained, 0 for none (default ${DEFAULTS.fleetSearch})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/
@@ -125,7 +150,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
       flags.add(name);
       continue;
     }
-    if (!NUMERIC.includes(name as never) && name !== 'only' && name !== 'out' && name !== 'task-sizes') throw new UsageError(`unknown option --${name}`);
+    if (!KEY_OF_FLAG.has(name) && name !== 'only' && name !== 'out' && name !== 'task-sizes') throw new UsageError(`unknown option --${name}`);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
     given[name] = value;
@@ -133,9 +158,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions | 'help' {
   const smoke = flags.has('smoke');
   const sizes = { ...DEFAULTS, ...(smoke ? SMOKE : {}) } as Record<keyof typeof DEFAULTS, number>;
   for (const name of NUMERIC) {
-    if (given[name] === undefined) continue;
-    const n = Number(given[name]);
-    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive whole number`);
+    const flag = flagOf(name);
+    if (given[flag] === undefined) continue;
+    const n = Number(given[flag]);
+    const least = MAY_BE_ZERO.has(name) ? 0 : 1;
+    if (!Number.isSafeInteger(n) || n < least) throw new UsageError(`--${flag} must be a ${least === 0 ? 'whole number' : 'positive whole number'}`);
     sizes[name] = n;
   }
   let only: ScenarioName[] = [...SCENARIOS];

@@ -24,6 +24,7 @@ export async function openSubscriber(
   onNext: (value: ExecutionResult) => void,
   onError: (error: unknown) => void = () => undefined,
   timeoutMs = 10_000,
+  variables?: Record<string, unknown>,
 ): Promise<GraphqlSubscriber> {
   const client = createClient({ url, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0, lazyCloseTimeout: 0 });
   const errors: unknown[] = [];
@@ -35,7 +36,7 @@ export async function openSubscriber(
     client.on('closed', (event) => reject(new Error(`graphql-ws socket closed: ${JSON.stringify((event as { code?: number })?.code)}`)));
   });
   client.subscribe(
-    { query },
+    { query, variables },
     {
       next: (value) => {
         if (value.errors?.length) errors.push(...value.errors);
