@@ -211,13 +211,14 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(otaCreatesOf(bid)).toHaveLength(2);
   }));
 
-  test('after one instance is killed, the other carries on and takes over its resends; what the broker held for the dead one arrives when it is back, once', withLogs(async () => {
+  test('after one instance is killed, the other carries on and takes over its resends; every event of the dead one\'s share is recorded once', withLogs(async () => {
     const bid = await createUpgrade(a);
     await eventually(() => otaCreatesOf(bid).length >= 1, 10_000, 'the first ota_create');
     expect((await a.kill('SIGKILL')).code).toBeNull();
 
     // Persistent sessions (the default): the broker keeps routing a share of the group's
-    // messages to the dead member's session and holds them there; the survivor handles the rest.
+    // messages to the dead member's session and holds them there until the survivor takes that
+    // session over (the mqtt_session table, under an advisory lock) or the member comes back.
     const before = onB.received.length;
     const later = Array.from({ length: 6 }, (_, i) => progress(`bid-${run}-1`, 91 + i));
     for (const event of later) await dock.event(event);
@@ -228,8 +229,8 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     await eventually(() => otaCreatesOf(bid).length >= 2, 4 * REPLY_TIMEOUT_MS, 'the resend by the survivor');
     await dock.replyTo(otaCreatesOf(bid)[1]);
 
-    // A comes back with its client id: the held messages arrive (the reply too, if the broker
-    // routed it to A's session), and every event is stored once.
+    // A comes back with its client id: whatever its session still held arrives (the reply too,
+    // if the broker routed it there), and every event is stored once, whoever drained it.
     a = await start('a2', 'a');
     await a.waitReady(READY_TIMEOUT_MS);
     await eventually(async () => (await commandStatus(bid)) === 'ANSWERED', 10_000, 'the command answered');
@@ -242,7 +243,7 @@ describeWith(['postgres', 'redis', 'mqtt'])('two gateway processes', () => {
     expect(percents.sort()).toEqual(later.map((e) => e.data.output.progress.percent).sort());
   }));
 
-  test('stopping an instance cleanly in mid-stream loses nothing: its share waits for it at the broker', withLogs(async () => {
+  test('stopping an instance cleanly in mid-stream loses nothing: it leaves the group and handles what it already holds', withLogs(async () => {
     const onA2 = collect<any>(a.ws(), PROGRESS, { gatewaySn: sn });
     await subscriptionsOn(a, 1);
 
