@@ -27,7 +27,7 @@ const RAMP_SECONDS = 3;
 const DRAIN_MS = 15_000;
 /** How often the dashboard query runs during the window. */
 const QUERY_EVERY_MS = 500;
-/** Each search step grows (or shrinks) the fleet by this factor. */
+/** Each search step grows (or shrinks) the fleet by this factor until the bounds flip, then bisects. */
 const SEARCH_FACTOR = 1.5;
 /** Search steps run shorter than the headline run, at most this long. */
 const SEARCH_SECONDS = 20;
@@ -44,7 +44,7 @@ export interface FleetStep {
   readonly sustainedPerSecond: number;
   /** Publish (the report's own timestamp) → a subscriber's receipt, every receipt of the window. */
   readonly latencyMs: Distribution;
-  /** Deliveries the subscriptions should have made for the window's messages, and those that never came. */
+  /** Deliveries the subscriptions should have made for the window's messages, and those not received 15 s after the window. */
   readonly expectedDeliveries: number;
   readonly lostDeliveries: number;
   /** The dashboard's page of 50 tasks, run every 500 ms meanwhile. */
@@ -71,8 +71,11 @@ export interface FleetResult {
  * connection reporting one `ota_progress` a second during its upgrade, K
  * graphql-ws subscribers (90 % one task each, 9 % one dock each, 1 %
  * everything), the dashboard's landing query every half second, for
- * `--fleet-seconds`. Then, unless `--fleet-search 0`, grows (or shrinks) N by
- * 1.5× per step until the bounds break, to print the largest fleet it sustains.
+ * `--fleet-seconds`. Then, unless `--fleet-search 0`, looks for the largest
+ * fleet it sustains: grows N by 1.5× per step while the bounds hold (or, when
+ * the asked size did not hold, starts from 80 % of the rate it kept up with
+ * and shrinks), then bisects between the largest that held and the smallest
+ * that did not.
  */
 export async function fleet(ctx: ScenarioContext): Promise<FleetResult> {
   const { fleetDocks, fleetSubscribers, fleetSeconds, fleetSearch } = ctx.options;
@@ -84,17 +87,21 @@ export async function fleet(ctx: ScenarioContext): Promise<FleetResult> {
   const headline = await step(ctx, fleetDocks, fleetSubscribers, fleetSeconds);
   const search: FleetStep[] = [];
   let largest: number | null = headline.met ? fleetDocks : null;
-  let size = fleetDocks;
-  for (let i = 0; i < fleetSearch; i++) {
-    const growing = largest !== null;
-    size = Math.round(growing ? size * SEARCH_FACTOR : size / SEARCH_FACTOR);
-    if (size < 10) break;
+  let smallestFailed: number | null = headline.met ? null : fleetDocks;
+  // Not sustained: start near what it did sustain, rather than walking down from the asked size.
+  let size = headline.met ? Math.round(fleetDocks * SEARCH_FACTOR) : Math.max(10, Math.round(Math.min(fleetDocks / SEARCH_FACTOR, headline.sustainedPerSecond * 0.8)));
+  for (let i = 0; i < fleetSearch && size >= 10; i++) {
     const result = await step(ctx, size, fleetSubscribers, Math.min(fleetSeconds, SEARCH_SECONDS));
     search.push(result);
-    if (growing && !result.met) break;
-    if (result.met) {
-      largest = Math.max(largest ?? 0, size);
-      if (!growing) break;
+    if (result.met) largest = Math.max(largest ?? 0, size);
+    else smallestFailed = Math.min(smallestFailed ?? Number.POSITIVE_INFINITY, size);
+    // Grow by 1.5x until it breaks, shrink by 1.5x until it holds, then halve the gap between the two.
+    if (largest === null) size = Math.round(size / SEARCH_FACTOR);
+    else if (smallestFailed === null) size = Math.round(size * SEARCH_FACTOR);
+    else {
+      const next = Math.round((largest + smallestFailed) / 2);
+      if (smallestFailed - largest <= Math.max(50, largest * 0.1)) break;
+      size = next;
     }
   }
   return { headline, search, largestSustained: largest };
