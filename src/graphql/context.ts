@@ -17,8 +17,13 @@ export type GatewayPubSub = PubSub<{
   ROLLOUT_CHANGED: [Rollout];
 }>;
 
-/** Listens to a topic: the listener is attached when called, with a bounded buffer per subscriber. */
-export type TopicListener = <T>(topic: string) => AsyncIterableIterator<T>;
+/**
+ * Listens to a topic: the listener is attached when called, with a bounded
+ * buffer per subscriber. With `key` (see `routeKey` in src/server/pubsub), only
+ * the messages of that task, dock, device or rollout are handed over; the
+ * subscriber still filters on everything it asked for.
+ */
+export type TopicListener = <T>(topic: string, key?: string | null) => AsyncIterableIterator<T>;
 
 /** A device of a firmware upgrade request, as the mutation receives it. */
 export interface FirmwareUpgradeRequest {

@@ -28,3 +28,14 @@ export interface EventBus {
   publishProgress(message: UpgradeProgressMessage): void;
   publishShadow(event: ShadowEvent): void;
 }
+
+/**
+ * The keys a subscription naming one task, dock, device or rollout listens
+ * under, so that it is handed only that one's messages (src/server/pubsub).
+ */
+export const routeKey = {
+  task: (id: string | null | undefined) => (id ? `task:${id}` : null),
+  gateway: (sn: string | null | undefined) => (sn ? `gateway:${sn}` : null),
+  device: (id: string | null | undefined) => (id ? `device:${id}` : null),
+  rollout: (id: string | null | undefined) => (id ? `rollout:${id}` : null),
+};

@@ -3,7 +3,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { GatewayPubSub, TopicListener } from '../graphql/context';
-import { TOPICS, type EventBus, type UpgradeProgressMessage } from '../recorder/event-bus';
+import { TOPICS, routeKey, type EventBus, type UpgradeProgressMessage } from '../recorder/event-bus';
 import type { ShadowEvent } from '../store/entities';
 
 /**
@@ -21,21 +21,30 @@ export class SubscriberOverflowError extends Error {
 }
 
 /**
- * Listens to one topic of an event target as an async iterator, with a bounded
- * buffer of its own. (graphql-yoga's `subscribe` shares one buffer object
- * among all subscribers when given one, and without one its overflow throws
- * inside the publisher's dispatch; neither is acceptable for slow sockets.)
- * The listener is attached at once, which resumable subscriptions rely on.
+ * One subscriber's bounded buffer as an async iterator: `push` hands it a
+ * message, `detach` is called once when it ends (its consumer returned, or it
+ * fell more than `capacity` messages behind: then its next read throws
+ * {@link SubscriberOverflowError}).
  */
-export function listenToTopic<T>(target: EventTarget, topic: string, capacity = SUBSCRIBER_BUFFER): AsyncIterableIterator<T> {
+function bufferedSubscriber<T>(capacity: number, detach: () => void): { push: (value: T) => void; iterator: AsyncIterableIterator<T> } {
   const queue: T[] = [];
   let waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
   let failure: Error | null = null;
   let finished = false;
 
-  const listener = (event: Event) => {
+  const stop = () => {
     if (finished) return;
-    const value = (event as CustomEvent<T>).detail;
+    finished = true;
+    detach();
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      if (failure) w.reject(failure);
+      else w.resolve({ value: undefined, done: true });
+    }
+  };
+  const push = (value: T) => {
+    if (finished) return;
     if (waiter) {
       const w = waiter;
       waiter = null;
@@ -47,19 +56,7 @@ export function listenToTopic<T>(target: EventTarget, topic: string, capacity = 
       queue.push(value);
     }
   };
-  const stop = () => {
-    finished = true;
-    target.removeEventListener(topic, listener);
-    if (waiter) {
-      const w = waiter;
-      waiter = null;
-      if (failure) w.reject(failure);
-      else w.resolve({ value: undefined, done: true });
-    }
-  };
-  target.addEventListener(topic, listener);
-
-  return {
+  const iterator: AsyncIterableIterator<T> = {
     next(): Promise<IteratorResult<T>> {
       if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
       if (failure) return Promise.reject(failure);
@@ -75,6 +72,83 @@ export function listenToTopic<T>(target: EventTarget, topic: string, capacity = 
       return this;
     },
   };
+  return { push, iterator };
+}
+
+/**
+ * Listens to one topic of an event target as an async iterator, with a bounded
+ * buffer of its own. (graphql-yoga's `subscribe` shares one buffer object
+ * among all subscribers when given one, and without one its overflow throws
+ * inside the publisher's dispatch; neither is acceptable for slow sockets.)
+ * The listener is attached at once, which resumable subscriptions rely on.
+ */
+export function listenToTopic<T>(target: EventTarget, topic: string, capacity = SUBSCRIBER_BUFFER): AsyncIterableIterator<T> {
+  const listener = (event: Event) => subscriber.push((event as CustomEvent<T>).detail);
+  const subscriber = bufferedSubscriber<T>(capacity, () => target.removeEventListener(topic, listener));
+  target.addEventListener(topic, listener);
+  return subscriber.iterator;
+}
+
+type RoutingKeys = (message: never) => readonly (string | null | undefined)[];
+
+/**
+ * The routing keys of a message of each topic: a subscription that names a
+ * task, a dock, a device or a rollout listens under that key and is handed
+ * only the messages carrying it (see {@link TopicRouter}).
+ */
+const ROUTING_KEYS: Record<string, RoutingKeys> = {
+  [TOPICS.UPGRADE_PROGRESS]: (m: UpgradeProgressMessage) => [
+    routeKey.task(m.task?.id),
+    routeKey.gateway(m.task?.gatewaySn),
+    routeKey.device(m.subTask?.deviceId),
+  ],
+  [TOPICS.SHADOW_STATUS]: (e: ShadowEvent) => [routeKey.device(e.deviceId)],
+  [TOPICS.DEVICE_CHANGED]: (d: { deviceId?: string; gatewaySn?: string | null }) => [routeKey.device(d.deviceId), routeKey.gateway(d.gatewaySn)],
+  [TOPICS.ROLLOUT_CHANGED]: (r: { id?: string }) => [routeKey.rollout(r.id)],
+};
+
+/**
+ * Hands each message of one topic only to the subscribers that want it. A
+ * subscriber listens under one routing key (a task, a dock, a device), or
+ * under none to hear everything; the router is the topic's one listener and
+ * looks up the message's keys, so a message costs the subscribers it reaches,
+ * not one wake-up of every running subscription (with a thousand
+ * subscriptions each naming its own task, that was a thousand promise
+ * resolutions per event).
+ */
+class TopicRouter<T> {
+  private readonly everyone = new Set<(value: T) => void>();
+  private readonly byKey = new Map<string, Set<(value: T) => void>>();
+
+  constructor(target: EventTarget, topic: string, private readonly keysOf: (value: T) => readonly (string | null | undefined)[]) {
+    target.addEventListener(topic, (event) => this.dispatch((event as CustomEvent<T>).detail));
+  }
+
+  private dispatch(value: T): void {
+    for (const push of this.everyone) push(value);
+    if (this.byKey.size === 0) return;
+    for (const key of this.keysOf(value)) {
+      if (!key) continue;
+      const subscribers = this.byKey.get(key);
+      if (subscribers) for (const push of subscribers) push(value);
+    }
+  }
+
+  /** A subscriber under `key` (null: every message), attached at once. */
+  listen(key: string | null, capacity = SUBSCRIBER_BUFFER): AsyncIterableIterator<T> {
+    let set = this.everyone;
+    if (key !== null) {
+      const existing = this.byKey.get(key);
+      if (existing) set = existing;
+      else this.byKey.set(key, (set = new Set()));
+    }
+    const subscriber = bufferedSubscriber<T>(capacity, () => {
+      set.delete(subscriber.push);
+      if (key !== null && set.size === 0) this.byKey.delete(key);
+    });
+    set.add(subscriber.push);
+    return subscriber.iterator;
+  }
 }
 
 /** The pub/sub and what it holds open. */
@@ -152,7 +226,13 @@ export function createGatewayPubSub(redisUrl: string | undefined, options: Gatew
     setMaxListeners(0, eventTarget);
   }
   const pubSub = createPubSub({ eventTarget: eventTarget as never }) as GatewayPubSub;
-  return { pubSub, listen: (topic) => listenToTopic(eventTarget, topic), ready, connected, close };
+  const routers = new Map<string, TopicRouter<unknown>>();
+  const listen: TopicListener = <T>(topic: string, key: string | null = null) => {
+    let router = routers.get(topic);
+    if (!router) routers.set(topic, (router = new TopicRouter<unknown>(eventTarget, topic, (ROUTING_KEYS[topic] ?? (() => [])) as (value: unknown) => readonly (string | null | undefined)[])));
+    return router.listen(key) as AsyncIterableIterator<T>;
+  };
+  return { pubSub, listen, ready, connected, close };
 }
 
 /** An event target whose topic names carry `prefix` underneath (the Redis channel names). */

@@ -4,7 +4,7 @@ import { UpgradeSource } from '../../domain';
 import type { Device } from '../../inventory/device.entity';
 import type { FirmwareVersionCount } from '../../inventory/device-reads';
 import { type DeviceFilter, type DeviceKey, deviceKey } from '../../inventory/filter';
-import { TOPICS } from '../../recorder/event-bus';
+import { TOPICS, routeKey } from '../../recorder/event-bus';
 import type { UpgradeSubTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { DeviceConnection, DeviceFilterInput, DeviceType, DeviceUpgradesArgs, FirmwareVersionCountType } from '../device-types';
@@ -137,7 +137,7 @@ export class DeviceResolver {
     description: 'Every recorded change of a device (versions, online, upgrading, dock), optionally of one dock or one device.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, DeviceChangedArgs, GraphQLContext>) =>
       filterStream(
-        context.listen<Device>(TOPICS.DEVICE_CHANGED),
+        context.listen<Device>(TOPICS.DEVICE_CHANGED, routeKey.device(args.deviceId) ?? routeKey.gateway(args.gatewaySn)),
         (d) => (!args.gatewaySn || d.gatewaySn === args.gatewaySn) && (!args.deviceId || d.deviceId === args.deviceId),
       ),
   })

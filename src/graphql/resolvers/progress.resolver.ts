@@ -1,6 +1,6 @@
 import { Arg, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import { TOPICS, type UpgradeProgressMessage } from '../../recorder/event-bus';
+import { TOPICS, routeKey, type UpgradeProgressMessage } from '../../recorder/event-bus';
 import type { GraphQLContext } from '../context';
 import { badUserInput } from '../errors';
 import { idCursor, parseIdCursor } from '../pagination';
@@ -47,7 +47,9 @@ export class ProgressResolver {
       const afterId = args.fromStart ? 0 : parseAfter(args.after);
       const taskId = args.taskId != null ? (localIdOf('UpgradeTask', args.taskId) ?? '') : null;
       const filter = { taskId, gatewaySn: args.gatewaySn, deviceId: args.deviceId };
-      return progressStream(context.listen<UpgradeProgressMessage>(TOPICS.UPGRADE_PROGRESS), context.store, filter, afterId);
+      // Handed only the messages of the one task, device or dock it names (the most selective), then filtered on all.
+      const key = routeKey.task(taskId) ?? routeKey.device(args.deviceId) ?? routeKey.gateway(args.gatewaySn);
+      return progressStream(context.listen<UpgradeProgressMessage>(TOPICS.UPGRADE_PROGRESS, key), context.store, filter, afterId);
     },
   })
   upgradeProgress(

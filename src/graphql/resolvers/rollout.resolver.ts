@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { TOPICS } from '../../recorder/event-bus';
+import { TOPICS, routeKey } from '../../recorder/event-bus';
 import { progressOf, RolloutStatus, RolloutTargetStatus, type RolloutCommand, type RolloutCounts } from '../../rollouts/domain';
 import { countsOf } from '../../rollouts/rollout-rows';
 import type { FirmwarePackage, Rollout, RolloutTarget, UpgradeSubTask } from '../../store/entities';
@@ -116,7 +116,7 @@ export class RolloutResolver {
   @Subscription(() => RolloutType, {
     description: 'Every change of status or counts of a rollout (of every rollout without id).',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { id?: string | null }, GraphQLContext>) =>
-      filterStream(context.listen<Rollout>(TOPICS.ROLLOUT_CHANGED), (r) => !args.id || r.id === args.id),
+      filterStream(context.listen<Rollout>(TOPICS.ROLLOUT_CHANGED, routeKey.rollout(args.id)), (r) => !args.id || r.id === args.id),
   })
   rolloutChanged(@Root() rollout: Rollout, @Arg('id', () => ID, { nullable: true }) _id?: string | null): Rollout {
     return rollout;

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { filterStream } from '../progress-stream';
-import { TOPICS } from '../../recorder/event-bus';
+import { TOPICS, routeKey } from '../../recorder/event-bus';
 import type { ShadowEvent } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { idCursor, pageConnection, pageRequest, parseIdCursor } from '../pagination';
@@ -30,7 +30,7 @@ export class ShadowResolver {
 
   @Subscription(() => ShadowEventType, {
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { deviceId?: string | null }, GraphQLContext>) =>
-      filterStream(context.listen<ShadowEvent>(TOPICS.SHADOW_STATUS), (e) => !args.deviceId || e.deviceId === args.deviceId),
+      filterStream(context.listen<ShadowEvent>(TOPICS.SHADOW_STATUS, routeKey.device(args.deviceId)), (e) => !args.deviceId || e.deviceId === args.deviceId),
     description: 'Every recorded shadow event, optionally for one device.',
   })
   shadowStatusChanged(
