@@ -22,6 +22,8 @@ import {
   planDispatch,
   type RolloutCounts,
 } from './domain';
+import { endAttemptIn } from './attempt-end';
+import { HuaweiWaves, type HuaweiWaveSender } from './huawei-waves';
 import { addMove, countsOf, dbDate, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
 
 /** Starts a DJI upgrade inside the caller's writer unit (the DJI command sender). */
@@ -44,6 +46,10 @@ export interface RolloutEngineDependencies {
   readonly tickMs?: number;
   /** How long a target waits before it is sent again after a busy answer or a spent attempt. @default 60000 */
   readonly retryDelayMs?: number;
+  /** The Huawei command side; absent when HUAWEI_* are not set (Huawei targets then wait in the queue). */
+  readonly huawei?: HuaweiWaveSender;
+  /** How long a Huawei wave may stay unanswered before it is looked up on the platform. @default 120000 */
+  readonly huaweiWaveGraceMs?: number;
 }
 
 /** Statuses of an upgrade task that has not ended: its dock is busy with it. */
@@ -87,10 +93,26 @@ export class RolloutEngine {
   private again = false;
   /** Tasks of targets in flight seen on the last look: their ends wake the engine. */
   private watchedTasks = new Set<string>();
+  /** Huawei waves (null without the Huawei command side). */
+  private readonly huawei: HuaweiWaves | null;
+  private huaweiOffLogged = false;
 
   constructor(private readonly deps: RolloutEngineDependencies) {
     this.tickMs = deps.tickMs ?? 1000;
     this.retryDelayMs = deps.retryDelayMs ?? 60_000;
+    this.huawei = deps.huawei
+      ? new HuaweiWaves({
+          sender: deps.huawei,
+          queue: deps.queue,
+          recorder: deps.recorder,
+          clock: deps.clock,
+          logger: deps.logger,
+          retryDelayMs: this.retryDelayMs,
+          graceMs: deps.huaweiWaveGraceMs ?? 120_000,
+          wake: () => this.wake(),
+          publishChanged: deps.publishChanged,
+        })
+      : null;
   }
 
   /** Starts the timer (first look at once) and the listener. */
@@ -108,6 +130,7 @@ export class RolloutEngine {
     this.timer = null;
     await this.deps.progress?.return?.();
     await this.looking;
+    await this.huawei?.settled();
   }
 
   /** Looks at every active rollout as soon as possible (after an operator command, or an end). */
@@ -165,6 +188,7 @@ export class RolloutEngine {
     const watched = new Set<string>();
     await Promise.all(ids.map((id) => this.deps.queue.submit((tx) => this.step(tx, id, watched))));
     this.watchedTasks = watched;
+    if (ids.length > 0) await this.huawei?.resolveAbandoned();
   }
 
   /** One rollout's step (see the class comment). */
@@ -196,9 +220,11 @@ export class RolloutEngine {
       const subTasks = subTaskIds.length > 0 ? await tx.find(UpgradeSubTask, { where: { id: In(subTaskIds) } }) : [];
       const subById = new Map(subTasks.map((s) => [s.id, s]));
       const taskIds = [...new Set(inFlight.map((t) => t.taskId).filter((id): id is string => id !== null))];
-      const tasks = taskIds.length > 0 ? await tx.find(UpgradeTask, { where: { id: In(taskIds) }, select: { id: true, externalId: true, gatewaySn: true } }) : [];
+      const tasks = taskIds.length > 0 ? await tx.find(UpgradeTask, { where: { id: In(taskIds) }, select: { id: true, source: true, kind: true, externalId: true, appId: true, gatewaySn: true } }) : [];
       const taskById = new Map(tasks.map((t) => [t.id, t]));
       for (const target of inFlight) {
+        // A Huawei wave being sent (no task yet): resolved by the waves, never timed out here.
+        if (target.waveId !== null && target.subTaskId === null) continue;
         const sub = target.subTaskId ? subById.get(target.subTaskId) : undefined;
         let report: { status: UpgradeStatus; errorCode: string | null; statusDesc: string | null } | null = null;
         if (sub && attemptEnded(sub.status)) {
@@ -214,20 +240,8 @@ export class RolloutEngine {
           continue;
         }
         const outcome = attemptOutcome(report, target.attempts, settings.attemptsPerDevice);
-        // A canceled rollout sends nothing new: an attempt that would be retried ends the target instead.
-        const to = outcome.status === RolloutTargetStatus.QUEUED && status === RolloutStatus.CANCELED ? RolloutTargetStatus.CANCELED : outcome.status;
-        const moved = await tx.update(
-          RolloutTarget,
-          { id: target.id, status: RolloutTargetStatus.IN_PROGRESS, subTaskId: target.subTaskId ?? undefined },
-          {
-            status: to,
-            attempts: outcome.attempts,
-            lastError: outcome.lastError,
-            notBefore: to === RolloutTargetStatus.QUEUED ? new Date(now.getTime() + this.retryDelayMs) : target.notBefore,
-            updatedAt: now,
-          },
-        );
-        if (moved.affected !== 1) continue;
+        const to = await endAttemptIn(tx, target, outcome, status, now, this.retryDelayMs);
+        if (!to) continue;
         addMove(delta, RolloutTargetStatus.IN_PROGRESS, to);
         counts = moveCounts(counts, RolloutTargetStatus.IN_PROGRESS, to);
         if (to === RolloutTargetStatus.FAILED) newFailure = true;
@@ -245,7 +259,20 @@ export class RolloutEngine {
 
     // 2. Send what fits under the cap.
     if (status === RolloutStatus.RUNNING && counts.queued > 0) {
-      const room = freeSlots(counts, settings.maxInProgress);
+      let room = freeSlots(counts, settings.maxInProgress);
+      if (room > 0 && this.huawei) {
+        const wave = await this.huawei.claimIn(tx, rollout, room, now);
+        if (wave.claimed > 0) {
+          addMove(delta, RolloutTargetStatus.QUEUED, RolloutTargetStatus.IN_PROGRESS, wave.claimed);
+          counts = moveCounts(counts, RolloutTargetStatus.QUEUED, RolloutTargetStatus.IN_PROGRESS, wave.claimed);
+          room -= wave.claimed;
+          hooks.push(wave.afterCommit);
+          changed = true;
+        }
+      } else if (room > 0 && !this.huaweiOffLogged && (await tx.count(RolloutTarget, { where: { rolloutId, status: RolloutTargetStatus.QUEUED, source: UpgradeSource.HUAWEI } })) > 0) {
+        this.huaweiOffLogged = true;
+        this.deps.logger.warn({ rolloutId }, 'Huawei rollout targets wait in the queue: the Huawei command side is off (set HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET)');
+      }
       if (room > 0) {
         const { sent, unsendable } = await this.dispatch(tx, rollout, room, now, hooks, watched);
         if (sent > 0 || unsendable > 0) {
@@ -293,7 +320,7 @@ export class RolloutEngine {
     const candidates = await tx
       .getRepository(RolloutTarget)
       .createQueryBuilder('t')
-      .where('t.rollout_id = :id AND t.status = :queued', { id: rollout.id, queued: RolloutTargetStatus.QUEUED })
+      .where('t.rollout_id = :id AND t.status = :queued AND t.source = :dji', { id: rollout.id, queued: RolloutTargetStatus.QUEUED, dji: UpgradeSource.DJI })
       .andWhere('t.not_before <= :now', { now: dbDate(tx, RolloutTarget, 'notBefore', now) })
       .orderBy('t.not_before', 'ASC')
       .addOrderBy('t.id', 'ASC')
@@ -393,12 +420,12 @@ async function claimTargets(tx: EntityManager, claims: readonly { target: Rollou
 }
 
 /** The gateway's TIMED_OUT for a device whose attempt ran past the rollout's time-out. */
-function timeoutObservation(task: Pick<UpgradeTask, 'externalId' | 'gatewaySn'>, deviceId: string, at: Date, statusDesc: string): UpgradeObservation {
+function timeoutObservation(task: Pick<UpgradeTask, 'source' | 'kind' | 'externalId' | 'appId' | 'gatewaySn'>, deviceId: string, at: Date, statusDesc: string): UpgradeObservation {
   return {
     type: 'upgrade',
-    source: UpgradeSource.DJI,
-    kind: UpgradeKind.FIRMWARE,
-    task: { externalId: task.externalId, gatewaySn: task.gatewaySn },
+    source: task.source ?? UpgradeSource.DJI,
+    kind: task.kind ?? UpgradeKind.FIRMWARE,
+    task: task.source === UpgradeSource.HUAWEI ? { externalId: task.externalId, appId: task.appId } : { externalId: task.externalId, gatewaySn: task.gatewaySn },
     target: { kind: 'device', deviceId },
     status: UpgradeStatus.TIMED_OUT,
     occurredAt: at,
