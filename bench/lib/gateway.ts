@@ -26,6 +26,8 @@ export interface GatewayStartOptions {
   /** Write a V8 CPU profile of the gateway into this folder. */
   readonly cpuProfileDir?: string;
   readonly label: string;
+  /** More environment for the gateway (a scenario's limits). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const SERVER = join(REPO_ROOT, 'dist', 'src', 'server.js');
@@ -80,6 +82,7 @@ async function startOnce(options: GatewayStartOptions): Promise<GatewayProcess> 
       DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`,
       MQTT_CLIENT_ID: `ota-gateway-bench-${process.pid}`,
       BENCH_ORPHAN_DIR: dir,
+      ...options.env,
     },
   });
   const agent = keepAliveAgent(2);
