@@ -99,6 +99,7 @@ export class SimulatedHuaweiPlatform {
   private timer: NodeJS.Timeout | null = null;
   private failNext: { count: number; status: number } = { count: 0, status: 503 };
   private loseNextCreateAnswers = 0;
+  private heldCreates: { count: number; onHeld: () => void } = { count: 0, onHeld: () => undefined };
   private loginsInFlight = 0;
   private readonly pushesInFlight = new Set<Promise<void>>();
 
@@ -171,6 +172,11 @@ export class SimulatedHuaweiPlatform {
   /** The next `count` task creations make the task, then cut the connection instead of answering. */
   loseCreateAnswers(count: number): void {
     this.loseNextCreateAnswers = count;
+  }
+
+  /** The next `count` task creations make the task and never answer; `onHeld` is told of each (a test kills the caller then). */
+  holdCreateAnswers(count: number, onHeld: () => void): void {
+    this.heldCreates = { count, onHeld };
   }
 
   /** Every task made, oldest first: its id and devices (tests check no device is sent twice). */
@@ -316,6 +322,11 @@ export class SimulatedHuaweiPlatform {
       return send(200);
     }
     if (method === 'POST' && (url.pathname === NORTHBOUND_PATHS.firmwareUpgrade || url.pathname === NORTHBOUND_PATHS.softwareUpgrade)) {
+      if (this.heldCreates.count > 0) {
+        this.heldCreates.count -= 1;
+        const { onHeld } = this.heldCreates;
+        return this.createOperation(url.pathname === NORTHBOUND_PATHS.firmwareUpgrade ? 'firmware' : 'software', json, () => onHeld());
+      }
       if (this.loseNextCreateAnswers > 0) {
         this.loseNextCreateAnswers -= 1;
         // Made, but the answer never arrives.
