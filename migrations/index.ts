@@ -6,6 +6,7 @@ import { DeviceInventory1764200000000 } from './1764200000000-DeviceInventory';
 import { HuaweiToken1764300000000 } from './1764300000000-HuaweiToken';
 import { MqttSession1764600000000 } from './1764600000000-MqttSession';
 import { Rollouts1764700000000 } from './1764700000000-Rollouts';
+import { HuaweiRolloutWaves1764800000000 } from './1764800000000-HuaweiRolloutWaves';
 
 /** Every migration, oldest first. Add new ones at the end. */
 export const MIGRATIONS: Function[] = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   HuaweiToken1764300000000,
   MqttSession1764600000000,
   Rollouts1764700000000,
+  HuaweiRolloutWaves1764800000000,
 ];

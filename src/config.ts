@@ -125,6 +125,7 @@ const EnvSchema = z.object({
   MQTT_CONNECT_TIMEOUT_MS: positiveInt(DEFAULT_BROKER_LIMITS.connectTimeoutMs),
   ROLLOUT_TICK_MS: positiveInt(1000),
   ROLLOUT_RETRY_DELAY_MS: positiveInt(60_000),
+  ROLLOUT_HUAWEI_WAVE_GRACE_MS: positiveInt(120_000),
   HUAWEI_API_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/?#]+\/?$/.test(v), {
     message: 'must be the platform\'s base URL, e.g. https://iot.example.com:8743',
   }),
@@ -202,6 +203,8 @@ export interface Config {
   readonly rolloutTickMs: number;
   /** How long a rollout target waits before it is sent again (after a busy answer or a spent attempt). */
   readonly rolloutRetryDelayMs: number;
+  /** How long a Huawei wave may stay unanswered before the engine looks for its task on the platform (a crash, or an answer that left it unknown). */
+  readonly rolloutHuaweiWaveGraceMs: number;
   /** The Huawei command side (northbound API); undefined when it is off. */
   readonly huawei: HuaweiConfig | undefined;
 }
@@ -307,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rolloutTickMs: e.ROLLOUT_TICK_MS,
     rolloutRetryDelayMs: e.ROLLOUT_RETRY_DELAY_MS,
+    rolloutHuaweiWaveGraceMs: e.ROLLOUT_HUAWEI_WAVE_GRACE_MS,
     huawei:
       e.HUAWEI_API_URL && e.HUAWEI_APP_ID && e.HUAWEI_SECRET
         ? {

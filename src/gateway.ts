@@ -325,7 +325,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ? startHuaweiCommandSide({ config: config.huawei, queue: writeQueue, recorder, dataSource: readDataSource, sharedDataSource: dataSource, clock, logger, ...options.huawei })
       : null;
     if (huawei) stops.push(() => huawei.stop());
-    const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, pubSub, clock, logger });
+    const rollouts = startRollouts({ config, queue: writeQueue, readDataSource, recorder, commands, huawei: huawei?.upgrades ?? null, pubSub, clock, logger });
     stops.push(() => rollouts.stop());
     const services: GraphQLServices = {
       store,

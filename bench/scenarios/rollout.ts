@@ -46,7 +46,8 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
   const path = join(dir, 'bench.sqlite');
   ctx.log(`rollout: seeding ${docks} docks into the inventory`);
   await seedDocks(path, docks);
-  const gw = await startGatewayProcess({ dir, label: 'rollout', cpuProfileDir: ctx.profileDir ?? undefined });
+  // Every simulated dock connects from loopback: room for all of them under the per-address limit.
+  const gw = await startGatewayProcess({ dir, label: 'rollout', cpuProfileDir: ctx.profileDir ?? undefined, env: { MQTT_MAX_CONNECTIONS_PER_ADDRESS: String(docks + 50) } });
   const agent = keepAliveAgent(2);
   // One MQTT client per dock, connected as it (the broker lets a client speak only for its own dock).
   const sns = Array.from({ length: docks }, (_, i) => dockSn(i));

@@ -90,17 +90,26 @@ export type HuaweiUpgradePolicyInput = {
   startTime?: string | null | undefined;
 };
 
-/** A DJI firmware build, checked as createFirmwareUpgrade checks a device. */
+/** A firmware build for one model. DJI (the default source): fileUrl, md5, fileSize, fileName and firmwareUpgradeType, checked as createFirmwareUpgrade checks a device. HUAWEI: fileId and kind, none of the DJI fields. */
 export type RegisterFirmwarePackageInput = {
-  fileName: string;
-  fileSize: number;
-  /** http(s) URL the device downloads from. */
-  fileUrl: string;
-  firmwareUpgradeType: FirmwareUpgradeType;
-  /** 32 hex digits. */
-  md5: string;
-  /** DJI model key domain-type-sub_type, e.g. 3-1-0 (Dock). */
+  /** HUAWEI: the platform's version package id. */
+  fileId?: string | null | undefined;
+  /** DJI. */
+  fileName?: string | null | undefined;
+  /** DJI. */
+  fileSize?: number | null | undefined;
+  /** DJI: http(s) URL the device downloads from. */
+  fileUrl?: string | null | undefined;
+  /** DJI. */
+  firmwareUpgradeType?: FirmwareUpgradeType | null | undefined;
+  /** HUAWEI: FIRMWARE or SOFTWARE. */
+  kind?: UpgradeKind | null | undefined;
+  /** DJI: 32 hex digits. */
+  md5?: string | null | undefined;
+  /** DJI: model key domain-type-sub_type, e.g. 3-1-0 (Dock). HUAWEI: the platform's model name. */
   model: string;
+  /** DJI (default) or HUAWEI. */
+  source?: UpgradeSource | null | undefined;
   /** The version the device reports once upgraded (product_version). */
   version: string;
 };

@@ -22,6 +22,8 @@ import {
   planDispatch,
   type RolloutCounts,
 } from './domain';
+import { endAttemptIn } from './attempt-end';
+import { HuaweiWaves, type HuaweiWaveSender } from './huawei-waves';
 import { addMove, countsOf, dbDate, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
 
 /** Starts a DJI upgrade inside the caller's writer unit (the DJI command sender). */
@@ -44,6 +46,10 @@ export interface RolloutEngineDependencies {
   readonly tickMs?: number;
   /** How long a target waits before it is sent again after a busy answer or a spent attempt. @default 60000 */
   readonly retryDelayMs?: number;
+  /** The Huawei command side; absent when HUAWEI_* are not set (Huawei targets then wait in the queue). */
+  readonly huawei?: HuaweiWaveSender;
+  /** How long a Huawei wave may stay unanswered before it is looked up on the platform. @default 120000 */
+  readonly huaweiWaveGraceMs?: number;
 }
 
 /** Statuses of an upgrade task that has not ended: its dock is busy with it. */
@@ -57,14 +63,21 @@ const MAX_CANDIDATES = 1000;
  * Runs rollouts: sends queued targets while there is room under the in-flight
  * cap, and counts the ends of the attempts in flight.
  *
- * Everything it knows is in the database; memory only says when to look. It
- * looks at every active rollout on a timer, and at once when the recorder
- * commits the end of a sub-task it is waiting for (the progress topic) or an
- * operator command changed a rollout. Each look at one rollout is one writer
- * unit, which
- * - counts every in-flight target whose sub-task has ended or whose attempt
- *   timed out (target row and rollout counts change together, conditionally on
- *   the target still being IN_PROGRESS, so an end is counted once);
+ * Everything it knows is in the database; memory only says when to look.
+ * Two kinds of look:
+ * - a full look at every active rollout, every `tickMs` and at once after an
+ *   operator command: it reads every target in flight (time-outs, `startAt`,
+ *   ends it missed);
+ * - a look at ends, at once when the recorder commits the end of a sub-task
+ *   it waits for (the progress topic): it reads only the targets of those
+ *   sub-tasks (by `sub_task_id`) and sends into the slots they freed, so a
+ *   freed slot is refilled within one writer round-trip and its cost follows
+ *   the batch of ends, not the number in flight.
+ * Each look at one rollout is one writer unit, which
+ * - counts the in-flight targets it looks at whose sub-task has ended or
+ *   whose attempt timed out (target row and rollout counts change together,
+ *   conditionally on the target still being IN_PROGRESS, so an end is counted
+ *   once whichever look or instance sees it);
  * - applies the brake and completion;
  * - while RUNNING, claims queued targets for the free slots and writes their
  *   task, sub-tasks and `ota_create` command through the DJI command sender in
@@ -72,7 +85,8 @@ const MAX_CANDIDATES = 1000;
  *   and the command is published only after that commit. The slots are
  *   claimed by `UPDATE rollout … WHERE in_progress + k <= max_in_progress`,
  *   so the cap holds across instances (on PostgreSQL every writer batch holds
- *   one global lock, so what the unit reads is what it updates).
+ *   one global lock, so what the unit reads is what it updates). Huawei
+ *   targets go in waves instead (src/rollouts/huawei-waves.ts).
  *
  * A restart or kill -9 loses nothing: an uncommitted unit sent nothing, a
  * committed one is the command sender's to (re)send, and the next look counts
@@ -85,12 +99,34 @@ export class RolloutEngine {
   private timer: NodeJS.Timeout | null = null;
   private looking: Promise<void> | null = null;
   private again = false;
-  /** Tasks of targets in flight seen on the last look: their ends wake the engine. */
+  /** Tasks of targets in flight seen on the last full look (and sent since): their ends wake the engine. */
   private watchedTasks = new Set<string>();
+  /** Sub-tasks whose end the recorder committed since the last look (see {@link noteEnded}). */
+  private endedSubTasks = new Set<string>();
+  /** A full look (every active rollout, every target in flight) is due: timer, operator command, start. */
+  private fullLookDue = true;
+  /** When the last full look started (wall clock: it only paces the timer). */
+  private lastFullLookAt = 0;
+  /** Huawei waves (null without the Huawei command side). */
+  private readonly huawei: HuaweiWaves | null;
+  private huaweiOffLogged = false;
 
   constructor(private readonly deps: RolloutEngineDependencies) {
     this.tickMs = deps.tickMs ?? 1000;
     this.retryDelayMs = deps.retryDelayMs ?? 60_000;
+    this.huawei = deps.huawei
+      ? new HuaweiWaves({
+          sender: deps.huawei,
+          queue: deps.queue,
+          recorder: deps.recorder,
+          clock: deps.clock,
+          logger: deps.logger,
+          retryDelayMs: this.retryDelayMs,
+          graceMs: deps.huaweiWaveGraceMs ?? 120_000,
+          wake: () => this.wake(),
+          publishChanged: deps.publishChanged,
+        })
+      : null;
   }
 
   /** Starts the timer (first look at once) and the listener. */
@@ -108,10 +144,28 @@ export class RolloutEngine {
     this.timer = null;
     await this.deps.progress?.return?.();
     await this.looking;
+    await this.huawei?.settled();
   }
 
-  /** Looks at every active rollout as soon as possible (after an operator command, or an end). */
+  /** Looks at every active rollout as soon as possible (after an operator command, a wave stored, the timer). */
   wake(): void {
+    this.fullLookDue = true;
+    this.look();
+  }
+
+  /**
+   * The recorder committed the end of these sub-tasks: count them and send
+   * into the freed slots now. The look reads only the targets of these
+   * sub-tasks (by their index), so its cost follows the batch of ends, not
+   * the number in flight; time-outs and missed events are the full look's,
+   * on the timer.
+   */
+  noteEnded(subTaskIds: Iterable<string>): void {
+    for (const id of subTaskIds) this.endedSubTasks.add(id);
+    this.look();
+  }
+
+  private look(): void {
     if (!this.running) return;
     if (this.looking) {
       this.again = true;
@@ -124,8 +178,9 @@ export class RolloutEngine {
       .finally(() => {
         this.looking = null;
         if (!this.running) return;
-        if (this.again) return this.wake();
-        this.timer = setTimeout(() => this.wake(), this.tickMs);
+        if (this.again) return this.look();
+        // The full look comes every tickMs however busy the looks at ends keep the engine.
+        this.timer = setTimeout(() => this.wake(), Math.max(0, this.lastFullLookAt + this.tickMs - Date.now()));
         this.timer.unref();
       });
   }
@@ -133,7 +188,18 @@ export class RolloutEngine {
   private async lookUntilQuiet(): Promise<void> {
     do {
       this.again = false;
-      await this.lookOnce();
+      if (Date.now() - this.lastFullLookAt >= this.tickMs) this.fullLookDue = true;
+      if (this.fullLookDue) {
+        this.fullLookDue = false;
+        this.lastFullLookAt = Date.now();
+        // A full look counts every end there is.
+        this.endedSubTasks.clear();
+        await this.lookOnce();
+      } else if (this.endedSubTasks.size > 0) {
+        const ended = [...this.endedSubTasks];
+        this.endedSubTasks.clear();
+        await this.lookAtEnds(ended);
+      }
     } while (this.again && this.running);
   }
 
@@ -143,7 +209,7 @@ export class RolloutEngine {
     try {
       for await (const message of progress) {
         if (!this.running) break;
-        if (attemptEnded(message.subTask.status) && this.watchedTasks.has(message.task.id)) this.wake();
+        if (attemptEnded(message.subTask.status) && this.watchedTasks.has(message.task.id)) this.noteEnded([message.subTask.id]);
       }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'rollout engine stopped listening to progress; the timer goes on');
@@ -163,12 +229,48 @@ export class RolloutEngine {
       return { result: rows.map((r) => r.id) };
     });
     const watched = new Set<string>();
-    await Promise.all(ids.map((id) => this.deps.queue.submit((tx) => this.step(tx, id, watched))));
+    await Promise.all(ids.map((id) => this.deps.queue.submit((tx) => this.step(tx, id, watched, null))));
     this.watchedTasks = watched;
+    if (ids.length > 0) await this.huawei?.resolveAbandoned();
   }
 
-  /** One rollout's step (see the class comment). */
-  private async step(tx: EntityManager, rolloutId: string, watched: Set<string>) {
+  /**
+   * A look at the rollouts whose targets' sub-tasks just ended, in ONE writer
+   * unit: find those targets by `sub_task_id`, then step each of their
+   * rollouts counting only them and sending into the slots they freed. (One
+   * unit, not a read and then a step per rollout, so a freed slot is refilled
+   * in one writer round-trip; a step that fails rolls the whole look back, and
+   * the next look, at the latest the full one, counts those ends.)
+   */
+  private async lookAtEnds(subTaskIds: readonly string[]): Promise<void> {
+    await this.deps.queue.submit(async (tx) => {
+      const found: Pick<RolloutTarget, 'id' | 'rolloutId'>[] = [];
+      for (let i = 0; i < subTaskIds.length; i += ID_CHUNK) {
+        found.push(
+          ...(await tx.find(RolloutTarget, {
+            where: { subTaskId: In(subTaskIds.slice(i, i + ID_CHUNK)), status: RolloutTargetStatus.IN_PROGRESS },
+            select: { id: true, rolloutId: true },
+          })),
+        );
+      }
+      const byRollout = new Map<string, number[]>();
+      for (const t of found) byRollout.set(t.rolloutId, [...(byRollout.get(t.rolloutId) ?? []), t.id]);
+      const hooks: (() => void)[] = [];
+      // New tasks join the watched set; the next full look rebuilds it.
+      for (const [rolloutId, targetIds] of byRollout) {
+        const outcome = await this.step(tx, rolloutId, this.watchedTasks, targetIds);
+        if (outcome.afterCommit) hooks.push(outcome.afterCommit);
+      }
+      return { result: undefined, afterCommit: () => hooks.forEach((hook) => hook()) };
+    });
+  }
+
+  /**
+   * One rollout's step (see the class comment). `only`: count the ends of these
+   * targets only (a look at ends); null: of every target in flight, time-outs
+   * included (a full look).
+   */
+  private async step(tx: EntityManager, rolloutId: string, watched: Set<string>, only: readonly number[] | null) {
     const now = this.deps.clock.now();
     const rollout = await tx.findOne(Rollout, { where: { id: rolloutId } });
     if (!rollout) return { result: undefined };
@@ -191,14 +293,18 @@ export class RolloutEngine {
     // 1. Count the ends of the attempts in flight.
     let newFailure = false;
     if (counts.inProgress > 0) {
-      const inFlight = await tx.find(RolloutTarget, { where: { rolloutId, status: RolloutTargetStatus.IN_PROGRESS } });
+      const inFlight = only
+        ? await tx.find(RolloutTarget, { where: { id: In([...only]), rolloutId, status: RolloutTargetStatus.IN_PROGRESS } })
+        : await tx.find(RolloutTarget, { where: { rolloutId, status: RolloutTargetStatus.IN_PROGRESS } });
       const subTaskIds = inFlight.map((t) => t.subTaskId).filter((id): id is string => id !== null);
       const subTasks = subTaskIds.length > 0 ? await tx.find(UpgradeSubTask, { where: { id: In(subTaskIds) } }) : [];
       const subById = new Map(subTasks.map((s) => [s.id, s]));
       const taskIds = [...new Set(inFlight.map((t) => t.taskId).filter((id): id is string => id !== null))];
-      const tasks = taskIds.length > 0 ? await tx.find(UpgradeTask, { where: { id: In(taskIds) }, select: { id: true, externalId: true, gatewaySn: true } }) : [];
+      const tasks = taskIds.length > 0 ? await tx.find(UpgradeTask, { where: { id: In(taskIds) }, select: { id: true, source: true, kind: true, externalId: true, appId: true, gatewaySn: true } }) : [];
       const taskById = new Map(tasks.map((t) => [t.id, t]));
       for (const target of inFlight) {
+        // A Huawei wave being sent (no task yet): resolved by the waves, never timed out here.
+        if (target.waveId !== null && target.subTaskId === null) continue;
         const sub = target.subTaskId ? subById.get(target.subTaskId) : undefined;
         let report: { status: UpgradeStatus; errorCode: string | null; statusDesc: string | null } | null = null;
         if (sub && attemptEnded(sub.status)) {
@@ -214,20 +320,8 @@ export class RolloutEngine {
           continue;
         }
         const outcome = attemptOutcome(report, target.attempts, settings.attemptsPerDevice);
-        // A canceled rollout sends nothing new: an attempt that would be retried ends the target instead.
-        const to = outcome.status === RolloutTargetStatus.QUEUED && status === RolloutStatus.CANCELED ? RolloutTargetStatus.CANCELED : outcome.status;
-        const moved = await tx.update(
-          RolloutTarget,
-          { id: target.id, status: RolloutTargetStatus.IN_PROGRESS, subTaskId: target.subTaskId ?? undefined },
-          {
-            status: to,
-            attempts: outcome.attempts,
-            lastError: outcome.lastError,
-            notBefore: to === RolloutTargetStatus.QUEUED ? new Date(now.getTime() + this.retryDelayMs) : target.notBefore,
-            updatedAt: now,
-          },
-        );
-        if (moved.affected !== 1) continue;
+        const to = await endAttemptIn(tx, target, outcome, status, now, this.retryDelayMs);
+        if (!to) continue;
         addMove(delta, RolloutTargetStatus.IN_PROGRESS, to);
         counts = moveCounts(counts, RolloutTargetStatus.IN_PROGRESS, to);
         if (to === RolloutTargetStatus.FAILED) newFailure = true;
@@ -245,7 +339,20 @@ export class RolloutEngine {
 
     // 2. Send what fits under the cap.
     if (status === RolloutStatus.RUNNING && counts.queued > 0) {
-      const room = freeSlots(counts, settings.maxInProgress);
+      let room = freeSlots(counts, settings.maxInProgress);
+      if (room > 0 && this.huawei) {
+        const wave = await this.huawei.claimIn(tx, rollout, room, now);
+        if (wave.claimed > 0) {
+          addMove(delta, RolloutTargetStatus.QUEUED, RolloutTargetStatus.IN_PROGRESS, wave.claimed);
+          counts = moveCounts(counts, RolloutTargetStatus.QUEUED, RolloutTargetStatus.IN_PROGRESS, wave.claimed);
+          room -= wave.claimed;
+          hooks.push(wave.afterCommit);
+          changed = true;
+        }
+      } else if (room > 0 && !this.huaweiOffLogged && (await tx.count(RolloutTarget, { where: { rolloutId, status: RolloutTargetStatus.QUEUED, source: UpgradeSource.HUAWEI } })) > 0) {
+        this.huaweiOffLogged = true;
+        this.deps.logger.warn({ rolloutId }, 'Huawei rollout targets wait in the queue: the Huawei command side is off (set HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET)');
+      }
       if (room > 0) {
         const { sent, unsendable } = await this.dispatch(tx, rollout, room, now, hooks, watched);
         if (sent > 0 || unsendable > 0) {
@@ -293,7 +400,7 @@ export class RolloutEngine {
     const candidates = await tx
       .getRepository(RolloutTarget)
       .createQueryBuilder('t')
-      .where('t.rollout_id = :id AND t.status = :queued', { id: rollout.id, queued: RolloutTargetStatus.QUEUED })
+      .where('t.rollout_id = :id AND t.status = :queued AND t.source = :dji', { id: rollout.id, queued: RolloutTargetStatus.QUEUED, dji: UpgradeSource.DJI })
       .andWhere('t.not_before <= :now', { now: dbDate(tx, RolloutTarget, 'notBefore', now) })
       .orderBy('t.not_before', 'ASC')
       .addOrderBy('t.id', 'ASC')
@@ -360,6 +467,9 @@ export class RolloutEngine {
   }
 }
 
+/** Ids per `IN (…)` of a look at ends. */
+const ID_CHUNK = 500;
+
 /** Claims chunk: three parameters per target. */
 const CLAIM_CHUNK = 200;
 
@@ -393,12 +503,12 @@ async function claimTargets(tx: EntityManager, claims: readonly { target: Rollou
 }
 
 /** The gateway's TIMED_OUT for a device whose attempt ran past the rollout's time-out. */
-function timeoutObservation(task: Pick<UpgradeTask, 'externalId' | 'gatewaySn'>, deviceId: string, at: Date, statusDesc: string): UpgradeObservation {
+function timeoutObservation(task: Pick<UpgradeTask, 'source' | 'kind' | 'externalId' | 'appId' | 'gatewaySn'>, deviceId: string, at: Date, statusDesc: string): UpgradeObservation {
   return {
     type: 'upgrade',
-    source: UpgradeSource.DJI,
-    kind: UpgradeKind.FIRMWARE,
-    task: { externalId: task.externalId, gatewaySn: task.gatewaySn },
+    source: task.source ?? UpgradeSource.DJI,
+    kind: task.kind ?? UpgradeKind.FIRMWARE,
+    task: task.source === UpgradeSource.HUAWEI ? { externalId: task.externalId, appId: task.appId } : { externalId: task.externalId, gatewaySn: task.gatewaySn },
     target: { kind: 'device', deviceId },
     status: UpgradeStatus.TIMED_OUT,
     occurredAt: at,

@@ -10,17 +10,20 @@ import type { PubSubHandle } from '../server/pubsub';
 import type { Rollout } from '../store/entities';
 import type { RolloutApi } from './api';
 import { RolloutEngine } from './engine';
+import type { HuaweiWaveSender } from './huawei-waves';
 import { inventoryFleet } from './inventory-fleet';
 import { FirmwarePackages } from './packages';
 import { RolloutService } from './rollouts';
 
 /** What the composition root wires rollouts from. */
 export interface RolloutWiring {
-  readonly config: Pick<Config, 'rolloutTickMs' | 'rolloutRetryDelayMs'>;
+  readonly config: Pick<Config, 'rolloutTickMs' | 'rolloutRetryDelayMs' | 'rolloutHuaweiWaveGraceMs'>;
   readonly queue: WriteQueue;
   readonly readDataSource: DataSource;
   readonly recorder: Recorder;
   readonly commands: DjiCommandSender;
+  /** The Huawei command side's upgrade starter; null when HUAWEI_* are not set. */
+  readonly huawei: HuaweiWaveSender | null;
   readonly pubSub: PubSubHandle;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -39,6 +42,8 @@ export function startRollouts(w: RolloutWiring): { api: RolloutApi; engine: Roll
     logger: w.logger.child({ component: 'rollouts' }),
     tickMs: w.config.rolloutTickMs,
     retryDelayMs: w.config.rolloutRetryDelayMs,
+    huawei: w.huawei ?? undefined,
+    huaweiWaveGraceMs: w.config.rolloutHuaweiWaveGraceMs,
   });
   engine.run();
   const rollouts = new RolloutService({
@@ -48,6 +53,7 @@ export function startRollouts(w: RolloutWiring): { api: RolloutApi; engine: Roll
     clock: w.clock,
     publishChanged,
     wake: () => engine.wake(),
+    huaweiEnabled: w.huawei !== null,
   });
   return { api: { packages: new FirmwarePackages(w.queue, w.readDataSource, w.clock), rollouts }, engine, stop: () => engine.stop() };
 }

@@ -17,6 +17,7 @@ import {
   type RolloutCommand,
   type RolloutCounts,
 } from './domain';
+import { huaweiCommandSideOff } from '../ingest/huawei/northbound';
 import type { Fleet, FleetDevice } from './fleet';
 import { countsOf, updateCounts } from './rollout-rows';
 import { MAX_ROLLOUT_TARGETS, validateCreateRollout, type CreateRolloutRequest } from './validation';
@@ -37,6 +38,8 @@ export interface RolloutServiceDependencies {
   readonly publishChanged: (rollout: Rollout) => void;
   /** Wakes the engine after a change it should act on. */
   readonly wake: () => void;
+  /** Whether the Huawei command side is on (HUAWEI_* set): a rollout with a Huawei package needs it. @default false */
+  readonly huaweiEnabled?: boolean;
 }
 
 /** One target as it is planned at creation. */
@@ -47,11 +50,25 @@ interface PlannedTarget {
   readonly lastError: string | null;
 }
 
-/** The target set and package of each device: no package for its model, or already on its version, is SKIPPED. */
+/**
+ * The target set and package of each device: no package for its model, or
+ * already on its version, is SKIPPED. A device gets a package of its own
+ * source only. The gateway hears a Huawei device only through its upgrade
+ * pushes, which name no model, so a Huawei device of unknown model gets the
+ * rollout's Huawei package when it names exactly one (the operator chose the
+ * devices; the platform itself refuses a package that does not fit a device).
+ */
 export function planTargets(devices: readonly FleetDevice[], packages: readonly FirmwarePackage[]): PlannedTarget[] {
   const byModel = new Map(packages.map((p) => [`${p.source}\u0000${p.model}`, p]));
+  const huaweiPackages = packages.filter((p) => p.source === UpgradeSource.HUAWEI);
+  const onlyHuaweiPackage = huaweiPackages.length === 1 ? huaweiPackages[0] : undefined;
   return devices.map((device) => {
-    const pkg = device.model === null ? undefined : byModel.get(`${device.source}\u0000${device.model}`);
+    const pkg =
+      device.model !== null
+        ? byModel.get(`${device.source}\u0000${device.model}`)
+        : device.source === UpgradeSource.HUAWEI
+          ? onlyHuaweiPackage
+          : undefined;
     if (!pkg) {
       const model = device.model === null ? 'an unknown model' : `model ${device.model}`;
       return { device, packageId: null, status: RolloutTargetStatus.SKIPPED, lastError: `no package for ${model} in this rollout` };
@@ -93,7 +110,8 @@ export class RolloutService {
         const key = `${p.source}\u0000${p.model}`;
         const other = models.get(key);
         if (other) throw badUserInput('Invalid rollout', [{ field: 'packageIds', message: `two packages for model ${p.model} (${other.version} and ${p.version})` }]);
-        if (p.source !== UpgradeSource.DJI) throw badUserInput('Invalid rollout', [{ field: 'packageIds', message: `package ${p.id} is a ${p.source} package; rollouts send DJI packages` }]);
+        // Said before anything is stored: a rollout with Huawei targets would otherwise wait for ever.
+        if (p.source === UpgradeSource.HUAWEI && !this.deps.huaweiEnabled) throw huaweiCommandSideOff();
         models.set(key, p);
       }
       const devices = await this.resolveDevices(tx, deviceIds, filter);

@@ -10,10 +10,11 @@
  * - firmware and software upgrade tasks whose devices move through the states
  *   over time (wait, processing: downloading, downloaded, updating; then
  *   success or fail), each move pushed to the subscribed callback;
- * - task and sub-operation queries (paged).
+ * - task list (filtered by type and device), task and sub-operation queries (paged).
  *
  * Faults on demand: drop a share of the pushes, fail some devices, answer 5xx
- * now and then (or the next n calls), forget a task.
+ * now and then (or the next n calls), forget a task, create a task but lose
+ * the answer (the caller cannot tell whether it was made).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -97,6 +98,8 @@ export class SimulatedHuaweiPlatform {
   private readonly forgotten = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private failNext: { count: number; status: number } = { count: 0, status: 503 };
+  private loseNextCreateAnswers = 0;
+  private heldCreates: { count: number; onHeld: () => void } = { count: 0, onHeld: () => undefined };
   private loginsInFlight = 0;
   private readonly pushesInFlight = new Set<Promise<void>>();
 
@@ -164,6 +167,21 @@ export class SimulatedHuaweiPlatform {
   /** The next `count` API calls (login included) are answered `status`. */
   failNextCalls(count: number, status = 503): void {
     this.failNext = { count, status };
+  }
+
+  /** The next `count` task creations make the task, then cut the connection instead of answering. */
+  loseCreateAnswers(count: number): void {
+    this.loseNextCreateAnswers = count;
+  }
+
+  /** The next `count` task creations make the task and never answer; `onHeld` is told of each (a test kills the caller then). */
+  holdCreateAnswers(count: number, onHeld: () => void): void {
+    this.heldCreates = { count, onHeld };
+  }
+
+  /** Every task made, oldest first: its id and devices (tests check no device is sent twice). */
+  get operationDevices(): readonly { operationId: string; kind: string; fileId: string; deviceIds: readonly string[] }[] {
+    return [...this.operations.values()].map((o) => ({ operationId: o.operationId, kind: o.kind, fileId: o.fileId, deviceIds: o.subOperations.map((s) => s.deviceId) }));
   }
 
   /** Makes the current token invalid at once (as another login elsewhere would). */
@@ -304,8 +322,19 @@ export class SimulatedHuaweiPlatform {
       return send(200);
     }
     if (method === 'POST' && (url.pathname === NORTHBOUND_PATHS.firmwareUpgrade || url.pathname === NORTHBOUND_PATHS.softwareUpgrade)) {
+      if (this.heldCreates.count > 0) {
+        this.heldCreates.count -= 1;
+        const { onHeld } = this.heldCreates;
+        return this.createOperation(url.pathname === NORTHBOUND_PATHS.firmwareUpgrade ? 'firmware' : 'software', json, () => onHeld());
+      }
+      if (this.loseNextCreateAnswers > 0) {
+        this.loseNextCreateAnswers -= 1;
+        // Made, but the answer never arrives.
+        return this.createOperation(url.pathname === NORTHBOUND_PATHS.firmwareUpgrade ? 'firmware' : 'software', json, () => response.destroy());
+      }
       return this.createOperation(url.pathname === NORTHBOUND_PATHS.firmwareUpgrade ? 'firmware' : 'software', json, send);
     }
+    if (method === 'GET' && url.pathname === '/iodm/northbound/v1.5.0/operations') return this.listOperations(url.searchParams, send);
     const subOps = /^\/iodm\/northbound\/v1\.5\.0\/operations\/([^/]+)\/subOperations$/.exec(url.pathname);
     if (method === 'GET' && subOps) return this.listSubOperations(decodeURIComponent(subOps[1]), url.searchParams, send);
     const op = /^\/iodm\/northbound\/v1\.5\.0\/operations\/([^/]+)$/.exec(url.pathname);
@@ -387,13 +416,34 @@ export class SimulatedHuaweiPlatform {
     send(200, { operationId });
   }
 
+  /** The task list (iot_06_0082): filtered by operationType and deviceId, newest first, paged. */
+  private listOperations(query: URLSearchParams, send: (status: number, body?: unknown) => void): void {
+    const pageNo = Number(query.get('pageNo') ?? 0);
+    const pageSize = Number(query.get('pageSize') ?? 10);
+    if (!Number.isInteger(pageNo) || pageNo < 0 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
+      return send(400, platformError('100228', 'pageNo or pageSize out of range.'));
+    }
+    const type = query.get('operationType');
+    const deviceId = query.get('deviceId');
+    const all = [...this.operations.values()]
+      .reverse()
+      .filter((o) => (!type || `${o.kind}_upgrade` === type) && (!deviceId || o.subOperations.some((s) => s.deviceId === deviceId)));
+    const data = all.slice(pageNo * pageSize, (pageNo + 1) * pageSize).map((o) => this.operationView(o));
+    send(200, { data, pageNo, pageSize, totalCount: all.length });
+  }
+
   private getOperation(operationId: string, send: (status: number, body?: unknown) => void): void {
     const operation = this.operations.get(operationId);
     if (!operation) return send(404, platformError('123009', 'The operation does not exist.'));
+    send(200, this.operationView(operation));
+  }
+
+  private operationView(operation: Operation): Record<string, unknown> {
+    const operationId = operation.operationId;
     const count = (status: string) => operation.subOperations.filter((s) => s.status === status).length;
     const staResult = { total: operation.subOperations.length, wait: count('wait'), processing: count('processing'), success: count('success'), fail: count('fail'), stop: 0, timeout: 0 };
     const status = staResult.wait === staResult.total ? 'wait' : staResult.wait + staResult.processing > 0 ? 'processing' : staResult.fail > 0 ? 'failed' : 'success';
-    send(200, {
+    return {
       operationId,
       createTime: operation.createTime,
       operateType: `${operation.kind}_upgrade`,
@@ -402,7 +452,7 @@ export class SimulatedHuaweiPlatform {
       status,
       staResult,
       extendPara: null,
-    });
+    };
   }
 
   private listSubOperations(operationId: string, query: URLSearchParams, send: (status: number, body?: unknown) => void): void {

@@ -40,16 +40,17 @@ export async function inventoryHas(gateway: { gql: TestGateway['gql'] }, prefix:
 /** Puts devices into the inventory's table as its ingest would (the tests' fleet). */
 export async function seedDevices(
   gateway: Gateway,
-  devices: { deviceId: string; gatewaySn?: string | null; model: string | null; firmwareVersion?: string | null }[],
+  devices: { deviceId: string; gatewaySn?: string | null; model: string | null; firmwareVersion?: string | null; source?: UpgradeSource }[],
 ): Promise<void> {
   const now = new Date();
   await gateway.writeQueue.submit(async (tx) => {
     for (const d of devices) {
       await tx.insert(Device, {
         id: crypto.randomUUID(),
-        source: UpgradeSource.DJI,
+        source: d.source ?? UpgradeSource.DJI,
         deviceId: d.deviceId,
-        gatewaySn: d.gatewaySn ?? d.deviceId,
+        // A Huawei device hangs off no dock (the inventory keeps null).
+        gatewaySn: d.source === UpgradeSource.HUAWEI ? null : (d.gatewaySn ?? d.deviceId),
         model: d.model,
         modelName: null,
         firmwareVersion: d.firmwareVersion ?? null,

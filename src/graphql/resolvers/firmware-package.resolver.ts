@@ -16,7 +16,8 @@ function packagesOf(ctx: GraphQLContext) {
 @Resolver(() => FirmwarePackageType)
 export class FirmwarePackageResolver {
   @Mutation(() => FirmwarePackageType, {
-    description: 'Registers a DJI firmware build for one model. A second package with the same model and version is BAD_USER_INPUT.',
+    description:
+      'Registers a firmware build for one model: DJI (file URL, MD5, …) or HUAWEI (the platform\'s fileId and kind). A second package with the same source, model and version is BAD_USER_INPUT.',
   })
   registerFirmwarePackage(
     @Ctx() ctx: GraphQLContext,

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { FirmwareUpgradeType, UpgradeSource } from '../enums';
+import { FirmwareUpgradeType, UpgradeKind, UpgradeSource } from '../enums';
 import { DateTimeScalar, SafeIntScalar } from '../scalars';
 import { PageInfoType } from '../types';
 
@@ -16,6 +16,7 @@ export class FirmwarePackageType {
   @Field(() => String, { nullable: true }) fileName: string | null;
   @Field(() => FirmwareUpgradeType, { nullable: true }) firmwareUpgradeType: FirmwareUpgradeType | null;
   @Field(() => String, { nullable: true, description: "Huawei: the platform's version package id (fileId)." }) fileId: string | null;
+  @Field(() => UpgradeKind, { nullable: true, description: 'Huawei: FIRMWARE or SOFTWARE (a firmwareUpgrade or softwareUpgrade task on the platform); null for DJI.' }) kind: UpgradeKind | null;
   @Field(() => String, { nullable: true, description: 'Who registered it, where known.' }) createdBy: string | null;
   @Field(() => DateTimeScalar) createdAt: Date;
 }
@@ -39,13 +40,19 @@ export class FirmwarePackageFilterInput {
   @Field(() => UpgradeSource, { nullable: true }) source?: UpgradeSource | null;
 }
 
-@InputType('RegisterFirmwarePackageInput', { description: 'A DJI firmware build, checked as createFirmwareUpgrade checks a device.' })
+@InputType('RegisterFirmwarePackageInput', {
+  description:
+    'A firmware build for one model. DJI (the default source): fileUrl, md5, fileSize, fileName and firmwareUpgradeType, checked as createFirmwareUpgrade checks a device. HUAWEI: fileId and kind, none of the DJI fields.',
+})
 export class RegisterFirmwarePackageInput {
-  @Field({ description: 'DJI model key domain-type-sub_type, e.g. 3-1-0 (Dock).' }) model: string;
+  @Field(() => UpgradeSource, { nullable: true, defaultValue: UpgradeSource.DJI, description: 'DJI (default) or HUAWEI.' }) source?: UpgradeSource | null;
+  @Field({ description: "DJI: model key domain-type-sub_type, e.g. 3-1-0 (Dock). HUAWEI: the platform's model name." }) model: string;
   @Field({ description: 'The version the device reports once upgraded (product_version).' }) version: string;
-  @Field({ description: 'http(s) URL the device downloads from.' }) fileUrl: string;
-  @Field({ description: '32 hex digits.' }) md5: string;
-  @Field(() => SafeIntScalar) fileSize: number;
-  @Field() fileName: string;
-  @Field(() => FirmwareUpgradeType) firmwareUpgradeType: FirmwareUpgradeType;
+  @Field(() => String, { nullable: true, description: 'DJI: http(s) URL the device downloads from.' }) fileUrl?: string | null;
+  @Field(() => String, { nullable: true, description: 'DJI: 32 hex digits.' }) md5?: string | null;
+  @Field(() => SafeIntScalar, { nullable: true, description: 'DJI.' }) fileSize?: number | null;
+  @Field(() => String, { nullable: true, description: 'DJI.' }) fileName?: string | null;
+  @Field(() => FirmwareUpgradeType, { nullable: true, description: 'DJI.' }) firmwareUpgradeType?: FirmwareUpgradeType | null;
+  @Field(() => String, { nullable: true, description: "HUAWEI: the platform's version package id." }) fileId?: string | null;
+  @Field(() => UpgradeKind, { nullable: true, description: 'HUAWEI: FIRMWARE or SOFTWARE.' }) kind?: UpgradeKind | null;
 }

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { FirmwareUpgradeType, UpgradeSource } from '../../domain';
+import { FirmwareUpgradeType, UpgradeKind, UpgradeSource } from '../../domain';
 import { bigintTransformer } from './columns';
 
 /**
@@ -44,6 +44,10 @@ export class FirmwarePackage {
   /** Huawei: the platform's version package id (`fileId`); null for DJI. */
   @Column({ name: 'file_id', type: 'varchar', length: 256, nullable: true })
   fileId: string | null;
+
+  /** Huawei: FIRMWARE or SOFTWARE, which platform call starts it (firmwareUpgrade or softwareUpgrade); null for DJI. */
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  kind: UpgradeKind | null;
 
   /** Who registered it (the caller's identity), when known. */
   @Column({ name: 'created_by', type: 'varchar', length: 256, nullable: true })

@@ -16,6 +16,8 @@ import type { Rollout } from './rollout.entity';
 /** One ota_create per dock at a time: the docks with a target in flight. */
 @Index('ix_rollout_target_gateway', ['gatewaySn', 'status'])
 @Index('ix_rollout_target_sub_task', ['subTaskId'])
+/** Huawei: the targets of a wave being sent (claimed, platform task not yet stored). */
+@Index('ix_rollout_target_wave', ['waveId'])
 export class RolloutTarget {
   @PrimaryGeneratedColumn({ type: 'integer' })
   id: number;
@@ -61,6 +63,15 @@ export class RolloutTarget {
 
   @Column({ name: 'sub_task_id', type: 'varchar', length: 36, nullable: true })
   subTaskId: string | null;
+
+  /**
+   * Huawei: the wave this target is being sent in, from its claim until the
+   * platform's task is stored (then null, and task and sub-task are set). An
+   * IN_PROGRESS target with a wave and no sub-task is "dispatching": the
+   * engine resolves it (see src/rollouts/huawei-waves.ts), never counts it as timed out.
+   */
+  @Column({ name: 'wave_id', type: 'varchar', length: 36, nullable: true })
+  waveId: string | null;
 
   /** A queued target is not sent before this (after a busy answer or a spent attempt). */
   @Column({ name: 'not_before', type: Date })

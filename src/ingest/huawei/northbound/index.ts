@@ -58,6 +58,8 @@ export interface HuaweiCommandSide extends HuaweiUpgrades {
   /** Null without HUAWEI_CALLBACK_URL. */
   readonly registration: CallbackRegistration | null;
   readonly reconciler: HuaweiReconciler;
+  /** Starts and stores upgrades (the rollouts send their Huawei waves through it). */
+  readonly upgrades: HuaweiUpgradeStarter;
   stop(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export function startHuaweiCommandSide(deps: HuaweiCommandSideDependencies): Hua
     client,
     registration,
     reconciler,
+    upgrades: starter,
     startHuaweiUpgrade: (request) => starter.start(request),
     async reconcileHuaweiTask(taskId: string) {
       const task = await deps.dataSource.getRepository(UpgradeTask).findOne({ where: { id: taskId } });

@@ -16,6 +16,9 @@ export const NORTHBOUND_PATHS = Object.freeze({
   firmwareUpgrade: '/iodm/northbound/v1.5.0/operations/firmwareUpgrade',
   softwareUpgrade: '/iodm/northbound/v1.5.0/operations/softwareUpgrade',
   operation: (operationId: string) => `/iodm/northbound/v1.5.0/operations/${encodeURIComponent(operationId)}`,
+  /** The task list (iot_06_0082), filtered by type and by one device. */
+  operations: (operationType: string, deviceId: string, pageNo: number, pageSize: number) =>
+    `/iodm/northbound/v1.5.0/operations?operationType=${encodeURIComponent(operationType)}&deviceId=${encodeURIComponent(deviceId)}&pageNo=${pageNo}&pageSize=${pageSize}`,
   subOperations: (operationId: string, pageNo: number, pageSize: number) =>
     `/iodm/northbound/v1.5.0/operations/${encodeURIComponent(operationId)}/subOperations?pageNo=${pageNo}&pageSize=${pageSize}`,
 });
@@ -101,6 +104,28 @@ export const OperationAnswerSchema = z.object({
   staResult: z.record(z.string(), z.unknown()).nullish(),
 });
 export type OperationAnswer = z.infer<typeof OperationAnswerSchema>;
+
+/** One task of the task list (iot_06_0082): only what finding a wave's task needs is required. */
+export const OperationListItemSchema = z.object({
+  operationId: text(256),
+  operateType: z.string().max(64).nullish(),
+  createTime: z.string().max(64).nullish(),
+  targets: z.object({ devices: z.array(z.string().max(256)).max(10_000).nullish() }).passthrough().nullish(),
+});
+export type OperationListItem = z.infer<typeof OperationListItemSchema>;
+
+/** `GET …/operations?…` answer. */
+export const OperationListPageSchema = z.object({
+  data: z.array(OperationListItemSchema).max(100),
+  pageNo: z.coerce.number().int().nonnegative(),
+  pageSize: z.coerce.number().int().positive(),
+  totalCount: z.coerce.number().int().nonnegative(),
+});
+
+/** The `operateType` (and list filter `operationType`) of a kind. */
+export function operateTypeOf(kind: UpgradeKind): string {
+  return kind === UpgradeKind.FIRMWARE ? 'firmware_upgrade' : 'software_upgrade';
+}
 
 /** One sub-operation (one device) of a task. */
 export const SubOperationSchema = z.object({
