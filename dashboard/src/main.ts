@@ -10,6 +10,10 @@
  *   huawei-form.ts  the createHuaweiUpgrade form (kind, fileId, device ids)
  *   auth.ts   the API token prompt and its sessionStorage
  *   devices.ts the Devices view: the fleet inventory, its version distribution, live
+ *   socket.ts  the graphql-ws connection the Devices and Rollouts views share
+ *   rollouts.ts the Rollouts view: counts, progress, Start/Pause/Resume/Cancel, live
+ *   package-form.ts, rollout-form.ts  register a firmware package; start a rollout over a filter
+ *   rollout-api.ts  the rollout operations and shapes; form-errors.ts  field errors of those forms
  */
 import { byId, setText } from './dom';
 import { setupUpgradeForm } from './form';
@@ -19,6 +23,9 @@ import { describeError, request } from './http';
 import { startLive, type LiveState } from './live';
 import { TaskList } from './tasks';
 import { startDevicesView } from './devices';
+import { loadModelSuggestions, setupPackageForm } from './package-form';
+import { RolloutForm } from './rollout-form';
+import { startRolloutsView } from './rollouts';
 
 const PAGE_SIZE = 20;
 
@@ -105,3 +112,13 @@ const live = startLive({
 void Promise.race([live.connected, new Promise((resolve) => setTimeout(resolve, LIST_WAITS_FOR_SOCKET_MS))]).then(loadPage);
 
 startDevicesView();
+
+const rollouts = startRolloutsView({ announce });
+const rolloutForm = new RolloutForm((rollout) => rollouts.upsert(rollout));
+setupPackageForm(() => {
+  void rolloutForm.loadPackages();
+  void loadModelSuggestions();
+});
+void rolloutForm.loadPackages();
+void loadModelSuggestions();
+rolloutForm.countSoon();

@@ -1,0 +1,203 @@
+/**
+ * The dashboard's Rollouts view in Chromium: the built gateway as a child
+ * process with its embedded broker, simulated docks on it answering
+ * `ota_create`. A package is registered and a rollout created and started
+ * through the forms; its counts and bar reach completion live, on one page
+ * load. On a second, slower rollout the Pause, Resume and Cancel buttons do
+ * what they say and are offered only where the status allows them. The
+ * console stays empty throughout.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { startDock, type DockSimulator } from '../../src/simulators/dji-dock';
+import { collectingOutput } from '../../src/simulators/output';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
+import { freePort } from '../support/mosquitto';
+import { describeInChromium, launchChromium, text, until, watchConsole } from './browser';
+
+const ROOT = join(__dirname, '..', '..');
+
+describeInChromium('the Rollouts view in Chromium', () => {
+  let dir = '';
+  let gateway: GatewayProcess | undefined;
+  let mqttUrl = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  let loads = 0;
+  const consoleLines: string[] = [];
+  const docks: DockSimulator[] = [];
+
+  /** Docks without aircraft, so each target is one dock. */
+  const startDocks = async (prefix: string, count: number, dockModel: string, intervalMs: number) => {
+    for (let i = 1; i <= count; i++) {
+      docks.push(await startDock({ gatewaySn: `${prefix}${i}`, mqttUrl, output: collectingOutput(), dockModel, firmwareVersion: '1.0', aircraft: null, intervalMs }));
+    }
+  };
+
+  const registerPackage = async (model: string, version: string) => {
+    await page.locator('#package-model').fill(model);
+    await page.locator('#package-version').fill(version);
+    await page.locator('#package-fileUrl').fill(`https://fw.example/${model}/${version}.zip`);
+    await page.locator('#package-md5').fill('e4d909c290d0fb1ca068ffaddf22cbd0');
+    await page.locator('#package-fileSize').fill('123456');
+    await page.locator('#package-fileName').fill(`${model}_${version}.zip`);
+    await page.locator('#package-firmwareUpgradeType').selectOption('REGULAR');
+    await page.getByRole('button', { name: 'Register the package' }).click();
+    await until(async () => (await text(page.locator('#package-form-result'))).startsWith('Package registered'), `package ${model} ${version}`, 10_000, () =>
+      text(page.locator('#package-form-errors')),
+    );
+    // The rollout form offers it.
+    await until(async () => (await page.locator('#rollout-packages-list li', { hasText: `${model}) ${version}` }).count()) === 1, `package ${model} ${version} in the rollout form`);
+  };
+
+  const createRollout = async (name: string, model: string, prefix: string, maxInProgress: number, when: 'now' | 'later') => {
+    await page.locator('#rollout-name').fill(name);
+    await page.locator('#rollout-packages-list li', { hasText: `${model})` }).locator('input').check();
+    await page.locator('#rollout-f-deviceIdPrefix').fill(prefix);
+    await page.locator('#rollout-maxInProgress').fill(String(maxInProgress));
+    await page.locator('#rollout-when').selectOption(when);
+    await page.getByRole('button', { name: 'Create the rollout' }).click();
+  };
+
+  const counts = async (article: Locator) =>
+    Object.fromEntries(await article.locator('dd[data-count]').evaluateAll((dds) => dds.map((dd) => [dd.getAttribute('data-count'), Number(dd.textContent)])));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ota-e2e-rollouts-'));
+    const mqttPort = await freePort();
+    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
+    gateway = await startGatewayProcess({
+      dir,
+      mqttUrl: null,
+      clientId: `e2e-rollouts-${randomUUID().slice(0, 8)}`,
+      // A fast engine tick: the test watches several waves.
+      env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ROLLOUT_TICK_MS: '200' },
+    });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('load', () => loads++);
+    watchConsole(page, consoleLines);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(docks.map((d) => d.close()));
+    await browser?.close();
+    await gateway?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(consoleLines).toEqual([]);
+  });
+
+  test('bad input is shown beside its field: a malformed MD5, a filter matching no device', async () => {
+    await page.goto(`${gateway!.url}/dashboard`);
+    await until(async () => (await text(page.locator('#rollouts-empty'))) === 'No rollouts yet.', 'the empty rollout list');
+
+    await page.locator('#package-model').fill('3-2-0');
+    await page.locator('#package-version').fill('9.9');
+    await page.locator('#package-fileUrl').fill('https://fw.example/x.zip');
+    await page.locator('#package-md5').fill('not-an-md5');
+    await page.locator('#package-fileSize').fill('1');
+    await page.locator('#package-fileName').fill('x.zip');
+    await page.getByRole('button', { name: 'Register the package' }).click();
+    await until(async () => (await page.locator('#package-md5').getAttribute('aria-invalid')) === 'true', 'the md5 field marked invalid');
+    expect(await text(page.locator('#package-md5-error'))).not.toBe('');
+    expect(await page.locator('#package-form-errors a[href="#package-md5"]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Register the package' }).focus(); // leave the summary
+
+    await registerPackage('3-2-0', '2.0');
+    await createRollout('Nothing', '3-2-0', 'NOSUCHDOCK', 2, 'now');
+    await until(async () => (await text(page.locator('#rollout-filter-error'))) === 'matches no device', 'the filter error', 10_000, () => text(page.locator('#rollout-form-errors')));
+    expect(await text(page.locator('#rollout-form-errors-list'))).toContain('matches no device');
+    expect(await page.locator('article.rollout').count()).toBe(0);
+    await page.locator('#rollout-form').evaluate((form) => (form as unknown as { reset(): void }).reset());
+  });
+
+  test('a rollout created and started through the forms runs to Completed, its counts and bar live', async () => {
+    await startDocks('RODA', 4, '3-2-0', 40);
+    await page.locator('#rollout-f-deviceIdPrefix').fill('RODA');
+    await until(async () => (await text(page.locator('#rollout-matching'))).startsWith('4 devices'), 'the filter to match the 4 docks', 30_000, () => text(page.locator('#rollout-matching')));
+    // Every aria-valuenow the page shows, to prove the bar moved while we watched.
+    await page.evaluate(() => {
+      const w = globalThis as any;
+      w.seenProgress = [];
+      new w.MutationObserver((records: { target: any }[]) => {
+        for (const { target } of records) w.seenProgress.push(Number(target.getAttribute('aria-valuenow')));
+      }).observe(w.document.getElementById('rollouts'), { subtree: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
+
+    await createRollout('Wave A', '3-2-0', 'RODA', 2, 'now');
+    await until(async () => (await text(page.locator('#rollout-form-result'))).startsWith('Rollout "Wave A" started: 4 devices, 0 skipped'), 'the form to say it started', 10_000, () =>
+      text(page.locator('#rollout-form-result, #rollout-form-errors')),
+    );
+    const article = page.getByRole('article', { name: 'Wave A' });
+    const bar = article.getByRole('progressbar', { name: 'Progress of Wave A' });
+    const seen = async () => `${await text(article.locator('.status'))} ${JSON.stringify(await counts(article))}`;
+    await until(async () => (await text(article.locator('.status'))) === 'Completed', 'Wave A to complete', 60_000, seen);
+    expect(await counts(article)).toEqual({ total: 4, queued: 0, inProgress: 0, succeeded: 4, failed: 0, skipped: 0, canceled: 0 });
+    expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    // Live: the bar went through values between 0 and 100, on this one page load.
+    const progress: number[] = await page.evaluate(() => (globalThis as any).seenProgress);
+    expect(progress.some((p) => p > 0 && p < 100)).toBe(true);
+    expect(loads).toBe(1);
+    // A completed rollout offers no command but what it allows (nothing failed: none).
+    for (const name of ['Start', 'Pause', 'Resume', 'Cancel', 'Retry failures']) expect(await article.getByRole('button', { name }).isDisabled()).toBe(true);
+
+    // Its devices, filtered by status.
+    await article.getByText('Devices of this rollout').click();
+    await until(async () => (await article.locator('tbody tr').count()) === 4, 'the four devices of Wave A');
+    expect(await text(article.locator('tbody tr').first().locator('.status'))).toBe('Succeeded');
+    await article.getByLabel('Show devices that are').selectOption('FAILED');
+    await until(async () => (await article.locator('tbody tr').count()) === 0, 'no failed device');
+  });
+
+  test('Start, Pause, Resume and Cancel on another rollout, each offered only where its status allows it', async () => {
+    await startDocks('RODB', 4, '3-3-0', 400);
+    await registerPackage('3-3-0', '2.0');
+    await page.locator('#rollout-f-deviceIdPrefix').fill('RODB');
+    await until(async () => (await text(page.locator('#rollout-matching'))).startsWith('4 devices'), 'the filter to match the slow docks', 30_000);
+    await createRollout('Wave B', '3-3-0', 'RODB', 1, 'later');
+    const article = page.getByRole('article', { name: 'Wave B' });
+    const status = article.locator('.status');
+    const button = (name: string) => article.getByRole('button', { name, exact: true });
+    const enabled = async () => {
+      const names = [];
+      for (const name of ['Start', 'Pause', 'Resume', 'Cancel', 'Retry failures']) if (!(await button(name).isDisabled())) names.push(name);
+      return names;
+    };
+    await until(async () => (await text(status)) === 'Scheduled', 'Wave B scheduled');
+    expect(await enabled()).toEqual(['Start', 'Cancel']);
+
+    await button('Start').click();
+    await until(async () => (await text(status)) === 'Running', 'Wave B running');
+    expect(await enabled()).toEqual(['Pause', 'Cancel']);
+    await until(async () => (await counts(article)).inProgress === 1, 'one device of Wave B in flight', 20_000, async () => JSON.stringify(await counts(article)));
+
+    await button('Pause').click();
+    await until(async () => (await text(status)) === 'Paused by an operator', 'Wave B paused');
+    expect(await enabled()).toEqual(['Resume', 'Cancel']);
+
+    await button('Resume').click();
+    await until(async () => (await text(status)) === 'Running', 'Wave B running again');
+    expect(await enabled()).toEqual(['Pause', 'Cancel']);
+
+    await button('Cancel').click();
+    await until(async () => (await text(status)) === 'Canceled', 'Wave B canceled');
+    expect(await enabled()).toEqual([]);
+    // What was queued is canceled; what was in flight finishes and is counted, live.
+    await until(async () => (await counts(article)).inProgress === 0, 'the device in flight to finish', 30_000, async () => JSON.stringify(await counts(article)));
+    const final = await counts(article);
+    expect(final.total).toBe(4);
+    expect(final.canceled).toBeGreaterThanOrEqual(1);
+    expect(final.succeeded + final.canceled + final.failed).toBe(4);
+    expect(await text(article.locator('.error'))).toBe('');
+    expect(loads).toBe(1);
+
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'rollouts.png'), fullPage: true });
+  });
+});
