@@ -113,6 +113,10 @@ export interface RolloutsData {
   rollouts: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Rollout }[] };
 }
 
+export const ROLLOUT_QUERY = /* GraphQL */ `
+  query DashboardRollout($id: ID!) { rollout(id: $id) { ...RolloutFields } }
+  ${ROLLOUT_FIELDS}`;
+
 /** Every rollout's changes of status or counts. */
 export const ROLLOUT_CHANGED_SUBSCRIPTION = /* GraphQL */ `
   subscription DashboardRolloutChanged { rolloutChanged { ...RolloutFields } }

@@ -14,6 +14,7 @@ import {
   COMMAND_MUTATIONS,
   commandAllowed,
   ROLLOUT_CHANGED_SUBSCRIPTION,
+  ROLLOUT_QUERY,
   ROLLOUT_STATUS_WORDS,
   ROLLOUT_TARGETS_QUERY,
   ROLLOUTS_QUERY,
@@ -317,6 +318,11 @@ export class RolloutList {
       this.upsert(data[field]);
     } catch (error) {
       setText(card.error, `${button.textContent ?? command} failed: ${describeWithCode(error)}`);
+      // The refusal often means the page is behind (someone else paused or
+      // canceled it): read the rollout again so the buttons match its status.
+      request<{ rollout: Rollout | null }>(ROLLOUT_QUERY, { id })
+        .then(({ rollout }) => rollout && this.upsert(rollout))
+        .catch(() => {}); // the error shown above stays; the next live change brings the rest
     } finally {
       button.removeAttribute('aria-disabled');
     }

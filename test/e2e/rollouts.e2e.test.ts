@@ -200,4 +200,44 @@ describeInChromium('the Rollouts view in Chromium', () => {
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'rollouts.png'), fullPage: true });
   });
+
+  test('a command the gateway refuses shows its message and code, and the rollout is read again', async () => {
+    const { data } = await gateway!.gql<{ firmwarePackages: { edges: { node: { id: string; model: string } }[] } }>(`{ firmwarePackages(first: 10) { edges { node { id model } } } }`);
+    const packageId = data!.firmwarePackages.edges.find((e) => e.node.model === '3-3-0')!.node.id;
+    const created = await gateway!.gql<{ createRollout: { id: string } }>(
+      `mutation ($input: CreateRolloutInput!) { createRollout(input: $input) { id } }`,
+      { input: { name: 'Wave C', packageIds: [packageId], target: { filter: { deviceIdPrefix: 'RODB' } } } },
+    );
+    const id = created.data!.createRollout.id;
+
+    // A second page whose live updates of rollouts can be held back: it stays
+    // behind, as a page does when another operator acts meanwhile.
+    const behind = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    watchConsole(behind, consoleLines);
+    let hold = false;
+    await behind.routeWebSocket(/\/graphql$/, (socket) => {
+      const server = socket.connectToServer();
+      socket.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        if (!(hold && String(message).includes('rolloutChanged'))) socket.send(message);
+      });
+    });
+    await behind.goto(`${gateway!.url}/dashboard`);
+    const article = behind.getByRole('article', { name: 'Wave C' });
+    await until(async () => (await text(article.locator('.status'))) === 'Scheduled', 'Wave C scheduled on the second page');
+
+    hold = true;
+    expect((await gateway!.gql(`mutation ($id: ID!) { cancelRollout(id: $id) { status } }`, { id })).data).toEqual({ cancelRollout: { status: 'CANCELED' } });
+    await behind.waitForTimeout(500);
+    expect(await text(article.locator('.status'))).toBe('Scheduled');
+
+    await article.getByRole('button', { name: 'Start', exact: true }).click();
+    const error = article.locator('.error');
+    await until(async () => (await text(error)) !== '', 'the refusal on the card');
+    expect(await text(error)).toBe('Start failed: Cannot start a CANCELED rollout: only a SCHEDULED rollout can be started (ROLLOUT_STATE_CONFLICT)');
+    // Read again: the card catches up and offers nothing more.
+    await until(async () => (await text(article.locator('.status'))) === 'Canceled', 'Wave C read again');
+    expect(await article.locator('.rollout-actions button:not([disabled])').count()).toBe(0);
+    await behind.close();
+  });
 });
