@@ -7,22 +7,18 @@
  * what they say and are offered only where the status allows them. The
  * console stays empty throughout.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startDock, type DockSimulator } from '../../src/simulators/dji-dock';
 import { collectingOutput } from '../../src/simulators/output';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { freePort } from '../support/mosquitto';
-import { describeInChromium, launchChromium, text, until, watchConsole } from './browser';
+import { describeInChromium, launchChromium, startGatewayUnderTest, text, until, watchConsole, type GatewayUnderTest } from './support';
 
 const ROOT = join(__dirname, '..', '..');
 
 describeInChromium('the Rollouts view in Chromium', () => {
-  let dir = '';
-  let gateway: GatewayProcess | undefined;
+  let under: GatewayUnderTest | undefined;
+  let gateway: GatewayUnderTest['gateway'] | undefined;
   let mqttUrl = '';
   let browser: Browser | undefined;
   let page: Page;
@@ -66,16 +62,10 @@ describeInChromium('the Rollouts view in Chromium', () => {
     Object.fromEntries(await article.locator('dd[data-count]').evaluateAll((dds) => dds.map((dd) => [dd.getAttribute('data-count'), Number(dd.textContent)])));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ota-e2e-rollouts-'));
-    const mqttPort = await freePort();
-    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    gateway = await startGatewayProcess({
-      dir,
-      mqttUrl: null,
-      clientId: `e2e-rollouts-${randomUUID().slice(0, 8)}`,
-      // A fast engine tick: the test watches several waves.
-      env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ROLLOUT_TICK_MS: '200' },
-    });
+    // A fast engine tick: the test watches several waves.
+    under = await startGatewayUnderTest('rollouts', { ROLLOUT_TICK_MS: '200' });
+    gateway = under.gateway;
+    mqttUrl = under.mqttUrl;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('load', () => loads++);
@@ -85,8 +75,7 @@ describeInChromium('the Rollouts view in Chromium', () => {
   afterAll(async () => {
     await Promise.all(docks.map((d) => d.close()));
     await browser?.close();
-    await gateway?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await under?.stop();
   });
 
   afterEach(() => {

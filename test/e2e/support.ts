@@ -1,10 +1,17 @@
 /**
  * What every browser test shares: where Chromium is, whether the suite runs
  * (no Chromium: skipped with a message, or a failure under CI=true), how it
- * is launched, a poll that says what it waited for, and a console watch.
+ * is launched, the gateway under test (the built server as a child process
+ * with its embedded broker), a poll that says what it waited for, and a
+ * console watch.
  */
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
+import { freePort } from '../support/mosquitto';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const IN_CI = process.env.CI === 'true';
@@ -52,4 +59,45 @@ export const text = async (locator: Locator): Promise<string> => ((await locator
 export function watchConsole(page: Page, lines: string[]): void {
   page.on('console', (message) => lines.push(`${page.url()} ${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => lines.push(`${page.url()} pageerror: ${error.message}`));
+}
+
+/** The gateway a browser test drives, and its embedded broker for simulated docks. */
+export interface GatewayUnderTest {
+  readonly gateway: GatewayProcess;
+  readonly url: string;
+  /** Its embedded MQTT broker, where simulated docks connect. */
+  readonly mqttUrl: string;
+  /** Stops it and removes its folder (SQLite file, log). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node dist/src/server.js` (built by the global setup) in a temporary
+ * folder with its own SQLite file, HTTP and its embedded broker on free ports;
+ * `env` adds to its settings (LOG_LEVEL is warn unless given).
+ */
+export async function startGatewayUnderTest(name: string, env: Record<string, string> = {}): Promise<GatewayUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), `ota-e2e-${name}-`));
+  const mqttPort = await freePort();
+  try {
+    const gateway = await startGatewayProcess({
+      dir,
+      name,
+      mqttUrl: null,
+      clientId: `e2e-${name}-${randomUUID().slice(0, 8)}`,
+      env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), LOG_LEVEL: 'warn', ...env },
+    });
+    return {
+      gateway,
+      url: gateway.url,
+      mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      async stop() {
+        await gateway.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
