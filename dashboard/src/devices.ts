@@ -7,7 +7,7 @@
  */
 import { byId, h, orDash, setText } from './dom';
 import { describeError, request } from './http';
-import { onReconnected, subscribeForever } from './socket';
+import { firstConnection, onReconnected, subscribeForever } from './socket';
 
 const DEVICE_FIELDS = `id source deviceId gatewaySn model modelName firmwareVersion softwareVersion consistencyUpgradeNeeded upgrading online lastSeenAt`;
 
@@ -272,12 +272,12 @@ export class DevicesView {
 /** Starts the view: the first page, the distribution, and the live subscription. */
 export function startDevicesView(): DevicesView {
   const view = new DevicesView();
-  void view.reload();
-  // After a reconnect, what changed meanwhile is read again rather than replayed.
-  onReconnected(() => void view.reload());
   subscribeForever<{ deviceChanged: Device }>(DEVICE_CHANGED_SUBSCRIPTION, {}, (data) => {
     view.upsert(data.deviceChanged);
     view.distributionChanged();
   });
+  void firstConnection().then(() => view.reload());
+  // After a reconnect, what changed meanwhile is read again rather than replayed.
+  onReconnected(() => void view.reload());
   return view;
 }

@@ -25,7 +25,7 @@ import {
   type RolloutsData,
   type RolloutTargetsData,
 } from './rollout-api';
-import { onReconnected, subscribeForever } from './socket';
+import { firstConnection, onReconnected, subscribeForever } from './socket';
 
 const PAGE_SIZE = 20;
 
@@ -332,8 +332,8 @@ export class RolloutList {
 /** Starts the view: the first page and the live subscription. */
 export function startRolloutsView(options: RolloutListOptions): RolloutList {
   const list = new RolloutList(options);
-  void list.reload();
-  onReconnected(() => void list.reload());
   subscribeForever<{ rolloutChanged: Rollout }>(ROLLOUT_CHANGED_SUBSCRIPTION, {}, (data) => list.applyChange(data.rolloutChanged));
+  void firstConnection().then(() => list.reload());
+  onReconnected(() => void list.reload());
   return list;
 }

@@ -11,8 +11,13 @@ import { GRAPHQL_PATH } from './http';
 /** Longest wait between two connection attempts. */
 const MAX_RETRY_WAIT_MS = 15_000;
 
+/** How long a first read waits for the socket before going ahead without it. */
+const FIRST_READ_WAITS_MS = 3000;
+
 let client: Client | null = null;
 const reconnectListeners: (() => void)[] = [];
+let markConnected: () => void = () => {};
+const connected = new Promise<void>((resolve) => (markConnected = resolve));
 
 function sharedClient(): Client {
   if (client) return client;
@@ -33,11 +38,21 @@ function sharedClient(): Client {
     },
     on: {
       connected: (_socket, _payload, wasRetry) => {
+        markConnected();
         if (wasRetry) for (const listener of reconnectListeners) listener();
       },
     },
   });
   return client;
+}
+
+/**
+ * Resolves once the socket is first up (or after a few seconds without it).
+ * A view reads its first page then: what changes after the read arrives
+ * through its subscription, already open, and copies are merged by updatedAt.
+ */
+export function firstConnection(): Promise<void> {
+  return Promise.race([connected, new Promise<void>((resolve) => setTimeout(resolve, FIRST_READ_WAITS_MS))]);
 }
 
 /** Calls `listener` after every reconnect, so a view can read again what it missed. */
