@@ -51,6 +51,8 @@ export interface Rollout {
   packages: Pick<FirmwarePackage, 'id' | 'model' | 'modelName' | 'version'>[];
   maxInProgress: number;
   maxFailurePercentage: number;
+  minFinishedBeforeThreshold: number;
+  attemptsPerDevice: number;
   counts: RolloutCounts;
   progress: number;
   createdAt: string;
@@ -94,7 +96,7 @@ const PACKAGE_FIELDS = `id model modelName version fileName createdAt`;
 
 const ROLLOUT_FIELDS = /* GraphQL */ `
   fragment RolloutFields on Rollout {
-    id name status pauseReason maxInProgress maxFailurePercentage progress
+    id name status pauseReason maxInProgress maxFailurePercentage minFinishedBeforeThreshold attemptsPerDevice progress
     createdAt startAt startedAt finishedAt updatedAt
     packages { id model modelName version }
     counts { total queued inProgress succeeded failed skipped canceled }

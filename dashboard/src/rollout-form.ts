@@ -34,6 +34,8 @@ const CONTROLS: Readonly<Record<string, string>> = {
   'target.filter': 'rollout-filter',
   maxInProgress: 'rollout-maxInProgress',
   maxFailurePercentage: 'rollout-maxFailurePercentage',
+  minFinishedBeforeThreshold: 'rollout-minFinishedBeforeThreshold',
+  attemptsPerDevice: 'rollout-attemptsPerDevice',
   startAt: 'rollout-startAt',
 };
 
@@ -119,8 +121,14 @@ export class RolloutForm {
     this.errors.clear();
     const value = (id: string) => byId<HTMLInputElement>(id).value.trim();
     const found: FieldError[] = [];
-    const maxInProgress = value('rollout-maxInProgress');
-    if (!/^\d+$/.test(maxInProgress)) found.push({ field: 'maxInProgress', message: 'Enter a whole number.' });
+    const whole = (field: 'maxInProgress' | 'minFinishedBeforeThreshold' | 'attemptsPerDevice'): number => {
+      const text = value(`rollout-${field}`);
+      if (!/^\d+$/.test(text)) found.push({ field, message: 'Enter a whole number.' });
+      return Number(text);
+    };
+    const maxInProgress = whole('maxInProgress');
+    const minFinishedBeforeThreshold = whole('minFinishedBeforeThreshold');
+    const attemptsPerDevice = whole('attemptsPerDevice');
     const maxFailurePercentage = value('rollout-maxFailurePercentage');
     if (maxFailurePercentage === '' || !Number.isFinite(Number(maxFailurePercentage))) found.push({ field: 'maxFailurePercentage', message: 'Enter a number.' });
     let startAt: string | null = null;
@@ -136,8 +144,10 @@ export class RolloutForm {
       name: value('rollout-name'),
       packageIds: this.tickedPackages(),
       target: { filter: readFilter() },
-      maxInProgress: Number(maxInProgress),
+      maxInProgress,
       maxFailurePercentage: Number(maxFailurePercentage),
+      minFinishedBeforeThreshold,
+      attemptsPerDevice,
       startAt,
     };
     this.busy = true;

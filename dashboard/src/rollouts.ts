@@ -293,7 +293,11 @@ export class RolloutList {
     setText(card.percent, `${progress} %`);
     for (const { key } of COUNT_LABELS) setText(card.counts[key], String(rollout.counts[key]));
     const packages = rollout.packages.map((p) => `${p.modelName ?? p.model} ${p.version}`).join(', ');
-    setText(card.settings, `Packages: ${orDash(packages)}. At most ${rollout.maxInProgress} at once; pauses when more than ${rollout.maxFailurePercentage} % of the finished devices failed.`);
+    setText(
+      card.settings,
+      `Packages: ${orDash(packages)}. At most ${rollout.maxInProgress} at once; pauses when more than ${rollout.maxFailurePercentage} % of the finished devices failed ` +
+        `(judged once ${rollout.minFinishedBeforeThreshold} have finished); ${rollout.attemptsPerDevice} attempt${rollout.attemptsPerDevice === 1 ? '' : 's'} per device.`,
+    );
     const dates = [
       `Created ${when(rollout.createdAt)}`,
       rollout.startAt && !rollout.startedAt ? `starts by itself at ${when(rollout.startAt)}` : null,

@@ -4,8 +4,10 @@
  * `ota_create`. A package is registered and a rollout created and started
  * through the forms; its counts and bar reach completion live, on one page
  * load. On a second, slower rollout the Pause, Resume and Cancel buttons do
- * what they say and are offered only where the status allows them. The
- * console stays empty throughout.
+ * what they say and are offered only where the status allows them; on
+ * failing docks the brake pauses a rollout and Retry failures queues them
+ * again; a command the gateway refuses is shown with its message and code.
+ * The console stays empty throughout.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,9 +29,9 @@ describeInChromium('the Rollouts view in Chromium', () => {
   const docks: DockSimulator[] = [];
 
   /** Docks without aircraft, so each target is one dock. */
-  const startDocks = async (prefix: string, count: number, dockModel: string, intervalMs: number) => {
+  const startDocks = async (prefix: string, count: number, dockModel: string, intervalMs: number, failAt?: number) => {
     for (let i = 1; i <= count; i++) {
-      docks.push(await startDock({ gatewaySn: `${prefix}${i}`, mqttUrl, output: collectingOutput(), dockModel, firmwareVersion: '1.0', aircraft: null, intervalMs }));
+      docks.push(await startDock({ gatewaySn: `${prefix}${i}`, mqttUrl, output: collectingOutput(), dockModel, firmwareVersion: '1.0', aircraft: null, intervalMs, failAt }));
     }
   };
 
@@ -188,6 +190,34 @@ describeInChromium('the Rollouts view in Chromium', () => {
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'rollouts.png'), fullPage: true });
+  });
+
+  test('the failure brake pauses a rollout live; Retry failures queues the failed devices again', async () => {
+    await startDocks('RODF', 3, '3-1-0', 30, 10);
+    await registerPackage('3-1-0', '2.0');
+    await page.locator('#rollout-f-deviceIdPrefix').fill('RODF');
+    await until(async () => (await text(page.locator('#rollout-matching'))).startsWith('3 devices'), 'the filter to match the failing docks', 30_000);
+    await page.locator('#rollout-maxFailurePercentage').fill('10');
+    await page.locator('#rollout-minFinishedBeforeThreshold').fill('1');
+    await page.locator('#rollout-attemptsPerDevice').fill('1');
+    await createRollout('Wave F', '3-1-0', 'RODF', 1, 'now');
+    const article = page.getByRole('article', { name: 'Wave F' });
+    const status = article.locator('.status');
+    const seen = async () => `${await text(status)} ${JSON.stringify(await counts(article))}`;
+    await until(async () => (await text(status)) === 'Paused by the failure brake', 'the brake to pause Wave F', 30_000, seen);
+    expect((await counts(article)).failed).toBe(1);
+    expect(await text(article.locator('.rollout-settings'))).toContain('judged once 1 have finished); 1 attempt per device');
+    const enabled = await article.locator('.rollout-actions button:not([disabled])').allTextContents();
+    expect(enabled).toEqual(['Resume', 'Cancel', 'Retry failures']);
+
+    await article.getByRole('button', { name: 'Retry failures' }).click();
+    await until(async () => (await counts(article)).failed === 0, 'the failed device queued again', 10_000, seen);
+    expect(await counts(article)).toMatchObject({ total: 3, queued: 3, failed: 0 });
+    expect(await article.getByRole('button', { name: 'Retry failures' }).isDisabled()).toBe(true);
+
+    await article.getByRole('button', { name: 'Cancel' }).click();
+    await until(async () => (await text(status)) === 'Canceled', 'Wave F canceled', 10_000, seen);
+    expect(await counts(article)).toMatchObject({ total: 3, queued: 0, canceled: 3 });
   });
 
   test('a command the gateway refuses shows its message and code, and the rollout is read again', async () => {
