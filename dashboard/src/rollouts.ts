@@ -56,6 +56,7 @@ const COUNT_LABELS: readonly { key: keyof RolloutCounts; label: string }[] = [
 interface RolloutCard {
   data: Rollout;
   article: HTMLElement;
+  heading: HTMLElement;
   status: HTMLElement;
   bar: HTMLElement;
   fill: HTMLElement;
@@ -267,10 +268,11 @@ export class RolloutList {
     const settings = h('p', { class: 'rollout-settings' });
     const dates = h('p', { class: 'rollout-dates hint' });
     const targets = new TargetList(rollout.id, rollout.name);
+    const heading = h('h3', { id: headingId, tabindex: '-1' }, rollout.name);
     const article = h(
       'article',
       { class: 'rollout', 'aria-labelledby': headingId, 'data-rollout-id': rollout.id },
-      h('h3', { id: headingId }, rollout.name),
+      heading,
       h('p', { class: 'rollout-progress' }, status, ' ', bar, percent),
       h('dl', { class: 'rollout-counts' }, ...COUNT_LABELS.flatMap(({ key, label }) => [h('div', {}, h('dt', {}, label), counts[key])])),
       settings,
@@ -279,7 +281,7 @@ export class RolloutList {
       error,
       targets.details,
     );
-    return { data: rollout, article, status, bar, fill, percent, counts, settings, dates, buttons, error, targets };
+    return { data: rollout, article, heading, status, bar, fill, percent, counts, settings, dates, buttons, error, targets };
   }
 
   private render(card: RolloutCard): void {
@@ -305,7 +307,13 @@ export class RolloutList {
       rollout.finishedAt ? `finished ${when(rollout.finishedAt)}` : null,
     ].filter((part) => part !== null);
     setText(card.dates, `${dates.join(', ')}.`);
+    const focused = document.activeElement;
     for (const [command, button] of card.buttons) button.disabled = !commandAllowed(command, rollout);
+    // A disabled button loses keyboard focus to the page: keep it in this
+    // rollout's commands (Pause → Resume), or on its name when none is left.
+    if (focused instanceof HTMLButtonElement && focused.disabled && [...card.buttons.values()].includes(focused)) {
+      ([...card.buttons.values()].find((button) => !button.disabled) ?? card.heading).focus();
+    }
   }
 
   /** Sends a command; the answer is the rollout as it now stands, and an error is shown with its code. */

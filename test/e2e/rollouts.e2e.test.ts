@@ -171,6 +171,8 @@ describeInChromium('the Rollouts view in Chromium', () => {
     await button('Pause').click();
     await until(async () => (await text(status)) === 'Paused by an operator', 'Wave B paused');
     expect(await enabled()).toEqual(['Resume', 'Cancel']);
+    // The keyboard focus moved from the Pause button, now disabled, to Resume.
+    expect(await button('Resume').evaluate((b) => b === (b.ownerDocument as any).activeElement)).toBe(true);
 
     await button('Resume').click();
     await until(async () => (await text(status)) === 'Running', 'Wave B running again');
@@ -190,6 +192,28 @@ describeInChromium('the Rollouts view in Chromium', () => {
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'rollouts.png'), fullPage: true });
+  });
+
+  test('a rollout set to start at a time waits Scheduled, saying when', async () => {
+    await page.locator('#rollout-name').fill('Wave S');
+    await page.locator('#rollout-packages-list li', { hasText: '3-3-0)' }).locator('input').check();
+    await page.locator('#rollout-f-deviceIdPrefix').fill('RODB');
+    await page.locator('#rollout-when').selectOption('at');
+    await page.locator('#rollout-startAt').fill('2099-01-01T10:00');
+    await page.getByRole('button', { name: 'Create the rollout' }).click();
+    await until(async () => (await text(page.locator('#rollout-form-result'))).startsWith('Rollout "Wave S" scheduled for'), 'the form to say it is scheduled', 10_000, () =>
+      text(page.locator('#rollout-form-result, #rollout-form-errors')),
+    );
+    const article = page.getByRole('article', { name: 'Wave S' });
+    expect(await text(article.locator('.status'))).toBe('Scheduled');
+    expect(await text(article.locator('.rollout-dates'))).toContain('starts by itself at');
+    // The time went out as UTC, from the browser's local time.
+    const { data } = await gateway!.gql<{ rollouts: { edges: { node: { name: string; startAt: string } }[] } }>(`{ rollouts(first: 1) { edges { node { name startAt } } } }`);
+    expect(data!.rollouts.edges[0].node).toEqual({ name: 'Wave S', startAt: new Date(2099, 0, 1, 10, 0).toISOString() });
+    // The form is back to "Start now", its time field hidden.
+    expect(await page.locator('#rollout-startAt').isVisible()).toBe(false);
+    await article.getByRole('button', { name: 'Cancel' }).click();
+    await until(async () => (await text(article.locator('.status'))) === 'Canceled', 'Wave S canceled');
   });
 
   test('the failure brake pauses a rollout live; Retry failures queues the failed devices again', async () => {
