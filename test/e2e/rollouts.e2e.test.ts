@@ -131,6 +131,9 @@ describeInChromium('the Rollouts view in Chromium', () => {
     await until(async () => (await text(article.locator('.status'))) === 'Completed', 'Wave A to complete', 60_000, seen);
     expect(await counts(article)).toEqual({ total: 4, queued: 0, inProgress: 0, succeeded: 4, failed: 0, skipped: 0, canceled: 0 });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    // And it is drawn full (once its 0.3 s transition has run).
+    const widths = () => bar.evaluate((b) => `${(b.firstElementChild as any).clientWidth} of ${b.clientWidth}`);
+    await until(async () => /^(\d+) of \1$/.test(await widths()), 'the bar drawn full', 5_000, widths);
     // Live: the bar went through values between 0 and 100, on this one page load.
     const progress: number[] = await page.evaluate(() => (globalThis as any).seenProgress);
     expect(progress.some((p) => p > 0 && p < 100)).toBe(true);
@@ -191,7 +194,7 @@ describeInChromium('the Rollouts view in Chromium', () => {
     expect(loads).toBe(1);
 
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'test-results', 'rollouts.png'), fullPage: true });
+    await page.locator('section[aria-labelledby="rollouts-heading"]').screenshot({ path: join(ROOT, 'test-results', 'rollouts.png') });
   });
 
   test('a rollout set to start at a time waits Scheduled, saying when', async () => {
