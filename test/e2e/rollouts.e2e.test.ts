@@ -105,6 +105,8 @@ describeInChromium('the Rollouts view in Chromium', () => {
     await until(async () => (await text(page.locator('#rollout-filter-error'))) === 'matches no device', 'the filter error', 10_000, () => text(page.locator('#rollout-form-errors')));
     expect(await text(page.locator('#rollout-form-errors-list'))).toContain('matches no device');
     expect(await page.locator('article.rollout').count()).toBe(0);
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.locator('section[aria-labelledby="rollout-create-heading"]').screenshot({ path: join(ROOT, 'test-results', 'rollout-form-error.png') });
     await page.locator('#rollout-form').evaluate((form) => (form as unknown as { reset(): void }).reset());
   });
 
