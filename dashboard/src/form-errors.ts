@@ -1,11 +1,11 @@
 /*
- * How the rollout forms show what the gateway refused: each error the server
+ * How the page's forms show what the gateway refused: each error the server
  * names by field goes beside its control (aria-invalid, the control's error
  * line) and into a summary at the top that links to it; every other error is
  * listed in the summary with its message and code.
  */
 import { byId, h } from './dom';
-import { describeError, GraphQLRequestError } from './http';
+import { describeError, GraphQLRequestError, type GraphQLErrorShape } from './http';
 
 /** One field error, with its path relative to the mutation's `input` (e.g. `target.filter`). */
 export interface FieldError {
@@ -13,10 +13,16 @@ export interface FieldError {
   message: string;
 }
 
+/** One GraphQL error as a sentence: its message, then its code and, from the Huawei platform, the platform's code. */
+function withCode(e: GraphQLErrorShape): string {
+  const codes = [e.extensions?.code, e.extensions?.platformCode ? `platform code ${e.extensions.platformCode}` : null].filter(Boolean);
+  return codes.length > 0 ? `${e.message} (${codes.join(', ')})` : e.message;
+}
+
 /** A sentence for an error that names no field: the gateway's message and its code. */
 export function describeWithCode(error: unknown): string {
   if (!(error instanceof GraphQLRequestError)) return describeError(error);
-  return error.errors.map((e) => (e.extensions?.code ? `${e.message} (${e.extensions.code})` : e.message)).join('; ');
+  return error.errors.map(withCode).join('; ');
 }
 
 /**
@@ -62,7 +68,7 @@ export class FormErrors {
         const coerced = fromVariableError(e.message);
         if (fields.length > 0) fieldErrors.push(...fields);
         else if (coerced) fieldErrors.push(coerced);
-        else general.push(e.extensions?.code ? `${e.message} (${e.extensions.code})` : e.message);
+        else general.push(withCode(e));
       }
     } else if (error !== null) {
       general.push(describeError(error));
@@ -76,8 +82,10 @@ export class FormErrors {
       if (!(target instanceof HTMLFieldSetElement)) target.setAttribute('aria-invalid', 'true');
       const line = byId(`${target.id}-error`);
       line.textContent = line.textContent ? `${line.textContent} ${message}` : message;
+      // A box inside a group is named with the group (`Device 1, MD5 of the file`).
+      const group = target instanceof HTMLFieldSetElement ? null : target.closest('fieldset')?.querySelector('legend')?.textContent;
       const label = target instanceof HTMLFieldSetElement ? target.querySelector('legend')?.textContent : (target as HTMLInputElement).labels?.[0]?.textContent;
-      const link = h('a', { href: `#${target.id}` }, `${label ?? field}: ${message}`);
+      const link = h('a', { href: `#${target.id}` }, `${group ? `${group}, ` : ''}${label ?? field}: ${message}`);
       link.addEventListener('click', (event) => {
         event.preventDefault();
         // A group of boxes takes focus on its first box.

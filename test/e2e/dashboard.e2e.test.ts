@@ -107,6 +107,21 @@ describeInChromium('the dashboard in Chromium', () => {
     await page.screenshot({ path: join(ROOT, 'test-results', 'dashboard-validation.png'), fullPage: true });
   });
 
+  test('the Huawei form shows a refusal with its message and code (the command side is off here)', async () => {
+    await page.getByLabel('Package file id').fill('fw-2.0.0');
+    await page.getByLabel('Device ids').fill('dev-1, dev-2');
+    await page.getByRole('button', { name: 'Start the Huawei upgrade' }).click();
+    const summary = page.locator('#huawei-form-errors');
+    await summary.waitFor({ state: 'visible' });
+    expect(await text(page.locator('#huawei-form-errors-list'))).toBe(
+      'Huawei upgrades are not available: set HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET to turn the Huawei command side on (NOT_IMPLEMENTED)',
+    );
+    // Focus went to the summary, so it is read out.
+    expect(await summary.evaluate((element) => element === (element.ownerDocument as any).activeElement)).toBe(true);
+    expect(await page.locator('article.task').count()).toBe(0);
+    await page.locator('#huawei-form').evaluate((form) => (form as unknown as { reset(): void }).reset());
+  });
+
   test('Huawei pushes appear live: firmware Succeeded, software Failed', async () => {
     const ids = newHuaweiIds(`e2e-${randomUUID().slice(0, 8)}`);
     const result = await runHuaweiSequence({ url: gateway!.url, ids, output: collectingOutput() });
