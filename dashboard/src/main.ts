@@ -1,19 +1,21 @@
 /*
  * OTA Gateway dashboard: a reference for frontend teams, kept plain on
  * purpose. It lists upgrade tasks (newest first) with a live progress bar per
- * device, and starts DJI firmware upgrades.
+ * device, starts DJI and Huawei upgrades, shows the fleet's devices, and runs
+ * rollouts.
  *
  *   http.ts   queries and mutations over POST /graphql (+ the token on 401)
  *   live.ts   the graphql-ws subscription, resumed with `after` on reconnect
  *   tasks.ts  the task list, merged from all three sources
- *   form.ts   the createFirmwareUpgrade form and its server-side errors
+ *   form.ts   the createFirmwareUpgrade form
+ *   form-errors.ts  every form's server-side errors: beside the fields, and a summary
  *   huawei-form.ts  the createHuaweiUpgrade form (kind, fileId, device ids)
  *   auth.ts   the API token prompt and its sessionStorage
  *   devices.ts the Devices view: the fleet inventory, its version distribution, live
  *   socket.ts  the graphql-ws connection the Devices and Rollouts views share
  *   rollouts.ts the Rollouts view: counts, progress, Start/Pause/Resume/Cancel, live
  *   package-form.ts, rollout-form.ts  register a firmware package; start a rollout over a filter
- *   rollout-api.ts  the rollout operations and shapes; form-errors.ts  field errors of those forms
+ *   rollout-api.ts  the rollout operations and shapes
  */
 import { byId, setText } from './dom';
 import { setupUpgradeForm } from './form';
