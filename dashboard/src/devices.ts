@@ -5,10 +5,9 @@
  * subscription. Rows are created once and then updated in place, so focus
  * and screen reader position survive live updates.
  */
-import { createClient } from 'graphql-ws/client';
-import { currentToken } from './auth';
 import { byId, h, orDash, setText } from './dom';
-import { describeError, GRAPHQL_PATH, request } from './http';
+import { describeError, request } from './http';
+import { firstConnection, onReconnected, subscribeForever } from './socket';
 
 const DEVICE_FIELDS = `id source deviceId gatewaySn model modelName firmwareVersion softwareVersion consistencyUpgradeNeeded upgrading online lastSeenAt`;
 
@@ -102,6 +101,16 @@ function onlineWord(online: boolean | null): string {
 function modelText(device: Device): string {
   if (device.model === null) return '—';
   return device.modelName ? `${device.modelName} (${device.model})` : device.model;
+}
+
+/**
+ * A bar's fill at `percent` wide. The width is set through CSSOM: the page's
+ * CSP (style-src 'self') blocks a `style` attribute, and logs each one.
+ */
+function barFill(percent: number): HTMLElement {
+  const fill = h('span', { class: 'version-bar-fill' });
+  fill.style.width = `${percent}%`;
+  return fill;
 }
 
 export class DevicesView {
@@ -238,7 +247,7 @@ export class DevicesView {
                 'li',
                 {},
                 h('span', { class: 'bar-label' }, orDash(r.firmwareVersion)),
-                h('span', { class: 'version-bar', 'aria-hidden': 'true' }, h('span', { class: 'version-bar-fill', style: `width: ${Math.max(1, Math.round((100 * r.count) / total))}%` })),
+                h('span', { class: 'version-bar', 'aria-hidden': 'true' }, barFill(Math.max(1, Math.round((100 * r.count) / total)))),
                 h('span', { class: 'bar-count' }, `${r.count}`),
               ),
             ),
@@ -263,36 +272,12 @@ export class DevicesView {
 /** Starts the view: the first page, the distribution, and the live subscription. */
 export function startDevicesView(): DevicesView {
   const view = new DevicesView();
-  void view.reload();
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const client = createClient({
-    url: `${scheme}//${location.host}${GRAPHQL_PATH}`,
-    retryAttempts: Infinity,
-    shouldRetry: () => true,
-    connectionParams: () => {
-      const token = currentToken();
-      return token === null ? {} : { authorization: `Bearer ${token}` };
-    },
-    on: {
-      // After a reconnect, what changed meanwhile is read again rather than replayed.
-      connected: (_socket, _payload, wasRetry) => {
-        if (wasRetry) void view.reload();
-      },
-    },
+  subscribeForever<{ deviceChanged: Device }>(DEVICE_CHANGED_SUBSCRIPTION, {}, (data) => {
+    view.upsert(data.deviceChanged);
+    view.distributionChanged();
   });
-  const subscribe = () =>
-    client.subscribe<{ deviceChanged: Device }>(
-      { query: DEVICE_CHANGED_SUBSCRIPTION },
-      {
-        next: (result) => {
-          if (!result.data) return;
-          view.upsert(result.data.deviceChanged);
-          view.distributionChanged();
-        },
-        error: () => setTimeout(subscribe, 5000),
-        complete: () => setTimeout(subscribe, 1000),
-      },
-    );
-  subscribe();
+  void firstConnection().then(() => view.reload());
+  // After a reconnect, what changed meanwhile is read again rather than replayed.
+  onReconnected(() => void view.reload());
   return view;
 }

@@ -10,6 +10,7 @@
  * no other field.
  */
 import { byId, h, setText } from './dom';
+import { FormErrors, type FieldError } from './form-errors';
 import {
   CREATE_FIRMWARE_UPGRADE,
   type CreateFirmwareUpgradeData,
@@ -18,7 +19,7 @@ import {
   type FirmwareUpgradeType,
   type TaskWithSubTasks,
 } from './graphql';
-import { describeError, GraphQLRequestError, request } from './http';
+import { request } from './http';
 
 /** The schema says "one or two devices" (a dock and its aircraft). */
 const MAX_DEVICES = 2;
@@ -39,22 +40,6 @@ const UPGRADE_TYPES: readonly { value: FirmwareUpgradeType; label: string }[] = 
   { value: 'CONSISTENT', label: 'Consistency upgrade' },
   { value: 'PSDK', label: 'PSDK upgrade (Dock 3)' },
 ];
-
-/** One field error, with its path relative to the mutation's `input` (e.g. `devices[0].md5`). */
-interface FieldError {
-  field: string;
-  message: string;
-}
-
-/**
- * A value GraphQL itself refused before the resolver ran (here: a file size
- * that is not a whole number) comes as `Variable "$input" got invalid value …
- * at "input.devices[0].fileSize"; …`; the path is taken from the message.
- */
-function fromVariableError(message: string): FieldError | null {
-  const match = /^Variable "\$input" got invalid value [\s\S]*? at "input\.([^"]+)"; ([\s\S]*)$/.exec(message);
-  return match ? { field: match[1], message: match[2] } : null;
-}
 
 /** A labelled text box with a hint and an (empty) error line, all tied to it by aria-describedby. */
 function field(name: string, id: string, label: string, control: HTMLInputElement | HTMLSelectElement, hint?: string): HTMLElement {
@@ -93,8 +78,6 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
   const form = byId<HTMLFormElement>('upgrade-form');
   const devices = byId('devices');
   const addDevice = byId<HTMLButtonElement>('add-device');
-  const summary = byId('form-errors');
-  const summaryList = byId('form-errors-list');
   const result = byId('form-result');
   let busy = false;
 
@@ -114,12 +97,8 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
     addDevice.hidden = count >= MAX_DEVICES;
   };
 
-  const clearErrors = (): void => {
-    summary.hidden = true;
-    summaryList.replaceChildren();
-    for (const element of form.querySelectorAll<HTMLElement>('[aria-invalid]')) element.removeAttribute('aria-invalid');
-    for (const element of form.querySelectorAll<HTMLElement>('.field-error')) element.textContent = '';
-  };
+  // Server paths (`devices[0].md5`) are the controls' names.
+  const errors = new FormErrors(form, 'form', (field) => control(field));
 
   /** The mutation's input, and the sizes that are not whole numbers (see the top of this file). */
   const readInput = (): { input: CreateFirmwareUpgradeInput; typeErrors: FieldError[] } => {
@@ -144,47 +123,6 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
     return { input, typeErrors };
   };
 
-  /** Sorts what the gateway answered into errors of a field and the rest. */
-  const errorsOf = (error: unknown): { fieldErrors: FieldError[]; general: string[] } => {
-    const fieldErrors: FieldError[] = [];
-    const general: string[] = [];
-    if (!(error instanceof GraphQLRequestError)) return { fieldErrors, general: [describeError(error)] };
-    for (const e of error.errors) {
-      const fields = e.extensions?.fields;
-      const coerced = fromVariableError(e.message);
-      if (fields && fields.length > 0) fieldErrors.push(...fields);
-      else if (coerced) fieldErrors.push(coerced); // e.g. a size too large for SafeInt
-      else general.push(e.message);
-    }
-    return { fieldErrors, general };
-  };
-
-  const showErrors = ({ fieldErrors, general }: { fieldErrors: FieldError[]; general: string[] }): void => {
-    for (const { field, message } of fieldErrors) {
-      const target = control(field);
-      if (!target) {
-        // A path with no box of its own, such as `devices` (how many there are).
-        summaryList.append(h('li', {}, `${field}: ${message}`));
-        continue;
-      }
-      target.setAttribute('aria-invalid', 'true');
-      const line = byId(`${target.id}-error`);
-      line.textContent = line.textContent ? `${line.textContent} ${message}` : message;
-      const legend = target.closest('fieldset')?.querySelector('legend')?.textContent;
-      const label = target.labels?.[0]?.textContent ?? field;
-      const link = h('a', { href: `#${target.id}` }, `${legend ? `${legend}, ` : ''}${label}: ${message}`);
-      link.addEventListener('click', (event) => {
-        event.preventDefault();
-        target.focus(); // following the link alone would scroll but not always focus
-      });
-      summaryList.append(h('li', {}, link));
-    }
-    for (const message of general) summaryList.append(h('li', {}, message));
-    summary.hidden = false;
-    // Focus moves to the summary so the errors are read out and the links reached next.
-    summary.focus();
-  };
-
   addDevice.addEventListener('click', () => {
     renderDevices(deviceCount() + 1);
     control(`devices[${deviceCount() - 1}].sn`)?.focus();
@@ -193,9 +131,9 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (busy) return; // a second Enter while the first request runs
-    clearErrors();
+    errors.clear();
     const { input, typeErrors } = readInput();
-    if (typeErrors.length > 0) return showErrors({ fieldErrors: typeErrors, general: [] });
+    if (typeErrors.length > 0) return errors.show(null, typeErrors);
     busy = true;
     setText(result, 'Starting the upgrade…');
     request<CreateFirmwareUpgradeData>(CREATE_FIRMWARE_UPGRADE, { input })
@@ -207,7 +145,7 @@ export function setupUpgradeForm(onCreated: (task: TaskWithSubTasks) => void): v
       })
       .catch((error: unknown) => {
         setText(result, '');
-        showErrors(errorsOf(error));
+        errors.show(error);
       })
       .finally(() => {
         busy = false;

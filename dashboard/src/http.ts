@@ -13,6 +13,8 @@ export interface GraphQLErrorShape {
     code?: string;
     /** BAD_USER_INPUT from the gateway's own validation: paths relative to the input. */
     fields?: { field: string; message: string }[];
+    /** UPSTREAM_ERROR from the Huawei platform: the platform's own error code. */
+    platformCode?: string | null;
   };
 }
 

@@ -1,15 +1,21 @@
 /*
  * OTA Gateway dashboard: a reference for frontend teams, kept plain on
  * purpose. It lists upgrade tasks (newest first) with a live progress bar per
- * device, and starts DJI firmware upgrades.
+ * device, starts DJI and Huawei upgrades, shows the fleet's devices, and runs
+ * rollouts.
  *
  *   http.ts   queries and mutations over POST /graphql (+ the token on 401)
  *   live.ts   the graphql-ws subscription, resumed with `after` on reconnect
  *   tasks.ts  the task list, merged from all three sources
- *   form.ts   the createFirmwareUpgrade form and its server-side errors
+ *   form.ts   the createFirmwareUpgrade form
+ *   form-errors.ts  every form's server-side errors: beside the fields, and a summary
  *   huawei-form.ts  the createHuaweiUpgrade form (kind, fileId, device ids)
  *   auth.ts   the API token prompt and its sessionStorage
  *   devices.ts the Devices view: the fleet inventory, its version distribution, live
+ *   socket.ts  the graphql-ws connection the Devices and Rollouts views share
+ *   rollouts.ts the Rollouts view: counts, progress, Start/Pause/Resume/Cancel, live
+ *   package-form.ts, rollout-form.ts  register a firmware package; start a rollout over a filter
+ *   rollout-api.ts  the rollout operations and shapes
  */
 import { byId, setText } from './dom';
 import { setupUpgradeForm } from './form';
@@ -19,6 +25,9 @@ import { describeError, request } from './http';
 import { startLive, type LiveState } from './live';
 import { TaskList } from './tasks';
 import { startDevicesView } from './devices';
+import { loadModelSuggestions, setupPackageForm } from './package-form';
+import { RolloutForm } from './rollout-form';
+import { startRolloutsView } from './rollouts';
 
 const PAGE_SIZE = 20;
 
@@ -105,3 +114,13 @@ const live = startLive({
 void Promise.race([live.connected, new Promise((resolve) => setTimeout(resolve, LIST_WAITS_FOR_SOCKET_MS))]).then(loadPage);
 
 startDevicesView();
+
+const rollouts = startRolloutsView({ announce });
+const rolloutForm = new RolloutForm((rollout) => rollouts.upsert(rollout));
+setupPackageForm(() => {
+  void rolloutForm.loadPackages();
+  void loadModelSuggestions();
+});
+void rolloutForm.loadPackages();
+void loadModelSuggestions();
+rolloutForm.countSoon();

@@ -1,10 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GraphQLSchema } from 'graphql';
 import { schemaSdl } from '../graphql/print-schema';
-import { sameHostSockets } from './dashboard.plugin';
+import { sameHostSockets, serveBuiltFiles, type BuiltFile } from './serve-built-file';
 
 /** Options of {@link graphiqlPlugin}. */
 export interface GraphiQLPluginOptions {
@@ -17,7 +15,7 @@ export interface GraphiQLPluginOptions {
 }
 
 /** The only files served under `/graphiql/`; anything else is a 404 and never reaches the file system. */
-const FILES: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+const FILES: Readonly<Record<string, BuiltFile>> = {
   '': { file: 'index.html', type: 'text/html; charset=utf-8' },
   'index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   'app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
@@ -51,29 +49,7 @@ async function graphiql(app: FastifyInstance, options: GraphiQLPluginOptions): P
   const { root, introspection } = options;
   const sdl = schemaSdl(options.schema);
 
-  const send = async (name: string, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const entry = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
-    if (!entry || !introspection) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
-    let body: Buffer;
-    try {
-      body = await readFile(join(root, entry.file));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      return reply.code(503).type('text/plain; charset=utf-8').header('Cache-Control', 'no-store').send(GRAPHIQL_NOT_BUILT);
-    }
-    return reply
-      .type(entry.type)
-      .headers({
-        'Content-Security-Policy': contentSecurityPolicy(request.host),
-        'X-Content-Type-Options': 'nosniff',
-        'Referrer-Policy': 'no-referrer',
-        'Cache-Control': 'no-cache',
-      })
-      .send(body);
-  };
-
-  app.get('/graphiql', (request, reply) => send('', request, reply));
-  app.get<{ Params: { file: string } }>('/graphiql/:file', (request, reply) => send(request.params.file, request, reply));
+  serveBuiltFiles(app, { prefix: '/graphiql', root, files: FILES, notBuilt: GRAPHIQL_NOT_BUILT, contentSecurityPolicy, enabled: introspection });
   app.get('/schema.graphql', async (_request, reply) => {
     if (!introspection) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
     return reply.type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'no-cache').send(sdl);

@@ -8,95 +8,17 @@
  * Run with `npm run test:e2e` (jest.e2e.config.js builds first). No Chromium:
  * skipped with a message, or a failure under CI=true.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDock, type DockSimulator } from '../../src/simulators/dji-dock';
 import { newHuaweiIds, runHuaweiSequence } from '../../src/simulators/huawei-pushes';
 import { collectingOutput } from '../../src/simulators/output';
-import { freePort } from '../support/mosquitto';
+import { describeInChromium, launchChromium, startGatewayUnderTest, text, until, watchConsole, type GatewayUnderTest } from './support';
 
 const ROOT = join(__dirname, '..', '..');
-const SERVER = join(ROOT, 'dist', 'src', 'server.js');
 const SCREENSHOT = join(ROOT, 'test-results', 'dashboard.png');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-
-if (!HAVE_CHROMIUM && !IN_CI) {
-  console.warn(
-    `Skipping the dashboard browser test: no Chromium at ${CHROMIUM}. ` +
-      'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary.',
-  );
-}
-
-/** Polls `check` until true; the message names what was awaited and, if given, what was last seen. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000, seen?: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen: ${await seen()}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** The built gateway as a child process. */
-interface GatewayProcess {
-  readonly url: string;
-  readonly mqttUrl: string;
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly dir: string;
-  output(): string;
-}
-
-async function startGatewayProcess(): Promise<GatewayProcess> {
-  if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: the global setup runs npm run build`);
-  const dir = mkdtempSync(join(tmpdir(), 'ota-e2e-'));
-  const port = await freePort();
-  const mqttPort = await freePort();
-  const child = spawn(process.execPath, [SERVER], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      MQTT_HOST: '127.0.0.1',
-      MQTT_PORT: String(mqttPort),
-      DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
-      LOG_LEVEL: 'warn',
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  await until(
-    async () => {
-      if (gone) throw new Error(`the gateway exited while starting:\n${output}`);
-      return (await fetch(`${url}/readyz`).catch(() => null))?.status === 200;
-    },
-    'the gateway to be ready',
-    20_000,
-  );
-  return { url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, child, dir, output: () => output };
-}
-
-async function stopGatewayProcess(gateway: GatewayProcess): Promise<void> {
-  if (gateway.child.exitCode === null && gateway.child.signalCode === null) {
-    const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
-    gateway.child.kill('SIGTERM');
-    const timer = setTimeout(() => gateway.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  rmSync(gateway.dir, { recursive: true, force: true });
-}
 
 /** Valid values for every field of the upgrade form, keyed by label. */
 function formValues(sn: string): [label: string, value: string][] {
@@ -111,31 +33,28 @@ function formValues(sn: string): [label: string, value: string][] {
   ];
 }
 
+/** The DJI upgrade form (the package form further down has fields of the same names). */
+const upgradeForm = (page: Page) => page.locator('#upgrade-form');
+
 async function fillForm(page: Page, values: [string, string][]): Promise<void> {
-  for (const [label, value] of values) await page.getByLabel(label, { exact: true }).fill(value);
-  await page.getByLabel('Upgrade type', { exact: true }).selectOption('REGULAR');
+  for (const [label, value] of values) await upgradeForm(page).getByLabel(label, { exact: true }).fill(value);
+  await upgradeForm(page).getByLabel('Upgrade type', { exact: true }).selectOption('REGULAR');
 }
 
-const text = async (locator: Locator) => ((await locator.count()) > 0 ? ((await locator.first().textContent()) ?? '').trim() : '');
-
-(HAVE_CHROMIUM || IN_CI ? describe : describe.skip)('the dashboard in Chromium', () => {
-  let gateway: GatewayProcess | undefined;
+describeInChromium('the dashboard in Chromium', () => {
+  let gateway: GatewayUnderTest | undefined;
   let browser: Browser | undefined;
   let page: Page;
   let loads = 0;
-  const pageErrors: string[] = [];
+  const consoleLines: string[] = [];
   const docks: DockSimulator[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-    gateway = await startGatewayProcess();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    gateway = await startGatewayUnderTest('dashboard');
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('load', () => loads++);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    watchConsole(page, consoleLines);
     await page.goto(`${gateway.url}/dashboard`);
     // Live updates on, and the (empty) list read: the page is ready.
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
@@ -157,12 +76,12 @@ const text = async (locator: Locator) => ((await locator.count()) > 0 ? ((await 
   afterAll(async () => {
     await Promise.all(docks.map((d) => d.close()));
     await browser?.close();
-    if (gateway) await stopGatewayProcess(gateway);
+    await gateway?.stop();
   });
 
   afterEach(() => {
-    // Uncaught exceptions in the page fail the test that caused them.
-    expect(pageErrors).toEqual([]);
+    // Uncaught exceptions and console messages in the page fail the test that caused them.
+    expect(consoleLines).toEqual([]);
   });
 
   test('a validation error from the gateway is shown beside its field, and nothing is started', async () => {
@@ -170,8 +89,8 @@ const text = async (locator: Locator) => ((await locator.count()) > 0 ? ((await 
     await fillForm(page, formValues(sn).map(([label, value]): [string, string] => [label, label === 'MD5 of the file' ? 'not-an-md5' : value]));
     await page.getByRole('button', { name: 'Start the upgrade' }).click();
 
-    const md5 = page.getByLabel('MD5 of the file', { exact: true });
-    const md5Field = page.locator('.field', { has: md5 });
+    const md5 = upgradeForm(page).getByLabel('MD5 of the file', { exact: true });
+    const md5Field = upgradeForm(page).locator('.field', { has: page.getByLabel('MD5 of the file', { exact: true }) });
     await until(async () => (await md5.getAttribute('aria-invalid')) === 'true', 'the md5 field to be marked invalid');
     // The gateway's own words, in the error line of the md5 field, which describes the input.
     expect(await text(md5Field.locator('.field-error'))).toBe('must be exactly 32 hexadecimal digits');
@@ -186,6 +105,21 @@ const text = async (locator: Locator) => ((await locator.count()) > 0 ? ((await 
     expect(await page.locator('article.task').count()).toBe(0);
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'dashboard-validation.png'), fullPage: true });
+  });
+
+  test('the Huawei form shows a refusal with its message and code (the command side is off here)', async () => {
+    await page.getByLabel('Package file id').fill('fw-2.0.0');
+    await page.getByLabel('Device ids').fill('dev-1, dev-2');
+    await page.getByRole('button', { name: 'Start the Huawei upgrade' }).click();
+    const summary = page.locator('#huawei-form-errors');
+    await summary.waitFor({ state: 'visible' });
+    expect(await text(page.locator('#huawei-form-errors-list'))).toBe(
+      'Huawei upgrades are not available: set HUAWEI_API_URL, HUAWEI_APP_ID and HUAWEI_SECRET to turn the Huawei command side on (NOT_IMPLEMENTED)',
+    );
+    // Focus went to the summary, so it is read out.
+    expect(await summary.evaluate((element) => element === (element.ownerDocument as any).activeElement)).toBe(true);
+    expect(await page.locator('article.task').count()).toBe(0);
+    await page.locator('#huawei-form').evaluate((form) => (form as unknown as { reset(): void }).reset());
   });
 
   test('Huawei pushes appear live: firmware Succeeded, software Failed', async () => {

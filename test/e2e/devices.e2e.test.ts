@@ -4,72 +4,33 @@
  * (with aircraft) on its embedded broker. Everything after the first load
  * arrives live. Run with `npm run test:e2e`.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDock, type DockSimulator } from '../../src/simulators/dji-dock';
 import { collectingOutput } from '../../src/simulators/output';
-import { freePort } from '../support/mosquitto';
+import { describeInChromium, launchChromium, startGatewayUnderTest, until, watchConsole, type GatewayUnderTest } from './support';
 
-const SERVER = join(__dirname, '..', '..', 'dist', 'src', 'server.js');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-(HAVE_CHROMIUM || IN_CI ? describe : describe.skip)('the Devices view in Chromium', () => {
-  let child: ChildProcessWithoutNullStreams | undefined;
-  let dir = '';
+describeInChromium('the Devices view in Chromium', () => {
+  let under: GatewayUnderTest | undefined;
   let url = '';
   let mqttUrl = '';
   let browser: Browser | undefined;
   let page: Page;
   const docks: DockSimulator[] = [];
-  const pageErrors: string[] = [];
+  const consoleLines: string[] = [];
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true and no Chromium at ${CHROMIUM}`);
-    dir = mkdtempSync(join(tmpdir(), 'ota-e2e-devices-'));
-    const port = await freePort();
-    const mqttPort = await freePort();
-    child = spawn(process.execPath, [SERVER], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        MQTT_HOST: '127.0.0.1',
-        MQTT_PORT: String(mqttPort),
-        DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
-        LOG_LEVEL: 'warn',
-      },
-    });
-    url = `http://127.0.0.1:${port}`;
-    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200, 'the gateway');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    under = await startGatewayUnderTest('devices');
+    url = under.url;
+    mqttUrl = under.mqttUrl;
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-  });
+    watchConsole(page, consoleLines);
+  }, 60_000);
 
   afterAll(async () => {
     await Promise.all(docks.map((d) => d.close()));
     await browser?.close();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await under?.stop();
   });
 
   const row = (sn: string) => page.locator(`#devices-rows tr[data-device-id="${sn}"]`);
@@ -92,7 +53,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
 
     await until(async () => ((await page.locator('#versions-chart').textContent()) ?? '').includes('DJI Dock 3 (3-3-0): 1 device'), 'the version chart');
 
-    await page.getByLabel('Model key').fill('3-3-0');
+    await page.locator('#devices-filter').getByLabel('Model key').fill('3-3-0');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await until(async () => (await page.locator('#devices-rows tr').count()) === 1, 'the filtered table');
     expect(await row('E2EDOCK2').count()).toBe(1);
@@ -101,6 +62,6 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
 
     await docks[0].close();
     await until(async () => (await row('E2EDOCK1').locator('.dot').getAttribute('data-online')) === 'false', 'the dock offline, live');
-    expect(pageErrors).toEqual([]);
+    expect(consoleLines).toEqual([]);
   });
 });

@@ -9,62 +9,27 @@
  * Run with `npm run test:e2e` (builds first). No Chromium: skipped with a
  * message, or a failure under CI=true.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { newHuaweiIds, runHuaweiSequence } from '../../src/simulators/huawei-pushes';
 import { collectingOutput } from '../../src/simulators/output';
-import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
-import { freePort } from '../support/mosquitto';
+import { describeInChromium, launchChromium, startGatewayUnderTest, until, watchConsole, type GatewayUnderTest } from './support';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const TOKEN = 'e2e-graphiql-token-0123456789abcdef';
 
-if (!HAVE_CHROMIUM && !IN_CI) console.warn(`Skipping the GraphiQL browser test: no Chromium at ${CHROMIUM}.`);
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000, seen?: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen: ${await seen()}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-(HAVE_CHROMIUM || IN_CI ? describe : describe.skip)('the offline IDE and the dashboard in Chromium, without a network', () => {
-  let dir: string;
-  let gateway: GatewayProcess | undefined;
+describeInChromium('the offline IDE and the dashboard in Chromium, without a network', () => {
+  let gateway: GatewayUnderTest | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext;
   const consoleLines: string[] = [];
   const foreignRequests: string[] = [];
 
-  const watch = (page: Page) => {
-    page.on('console', (message) => consoleLines.push(`${page.url()} ${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => consoleLines.push(`${page.url()} pageerror: ${error.message}`));
-  };
+  const watch = (page: Page) => watchConsole(page, consoleLines);
 
   beforeAll(async () => {
-    if (!HAVE_CHROMIUM) throw new Error(`CI=true and no Chromium at ${CHROMIUM}`);
-    dir = mkdtempSync(join(tmpdir(), 'ota-e2e-ide-'));
-    gateway = await startGatewayProcess({
-      dir,
-      mqttUrl: null,
-      clientId: `e2e-ide-${randomUUID().slice(0, 8)}`,
-      env: { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(await freePort()), API_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        // No name resolves but the gateway's address: the internet is not there.
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      ],
-    });
+    gateway = await startGatewayUnderTest('ide', { API_TOKEN: TOKEN });
+    // No name resolves but the gateway's address: the internet is not there.
+    browser = await launchChromium(['--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']);
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     await context.route('**/*', (route) => {
       const url = route.request().url();
@@ -79,7 +44,6 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30
   afterAll(async () => {
     await browser?.close();
     await gateway?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('the dashboard loads with an empty console and links GraphiQL, Sandbox and the schema', async () => {
