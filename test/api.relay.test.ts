@@ -1,6 +1,6 @@
 import { TASK_QUERY, TASKS_QUERY } from '../dashboard/src/graphql';
 import { UpgradeStatus } from '../src/domain';
-import { startTestGateway, type TestGateway } from './support/gateway';
+import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
 import { rowIdOf } from './support/relay';
 import { huaweiEnvelope } from './support/observations';
 import { packageInput, seedDevices } from './support/rollouts';
@@ -232,4 +232,24 @@ test("the dashboard's own operations are within the API's limits", async () => {
   const task = await relayTask();
   expect((await gateway.gql(TASKS_QUERY, { first: 20 })).body.errors).toBeUndefined();
   expect((await gateway.gql(TASK_QUERY, { id: task.id })).body.errors).toBeUndefined();
+});
+
+test('deviceChanged(deviceId:) takes the device id too, and sends only that device', async () => {
+  await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-op', deviceId: 'live-dev', status: UpgradeStatus.PENDING }));
+  const { id } = (await ok(`{ device(deviceId: "live-dev") { id } }`)).device;
+  const client = gateway.ws();
+  try {
+    const query = `subscription($d: String) { deviceChanged(deviceId: $d) { id deviceId } }`;
+    const byId = collect<any>(client, query, { d: id });
+    const all = collect<any>(client, query);
+    await subscriptionsRunning(gateway, 2);
+    await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-other', deviceId: 'live-other-dev', status: UpgradeStatus.PENDING }));
+    await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-op', deviceId: 'live-dev', status: UpgradeStatus.SUCCEEDED, percent: 100, currentVersion: 'V2' }));
+    await eventually(() => all.received.some((m) => m.deviceChanged.deviceId === 'live-dev'), 10_000, 'the change of live-dev');
+    await byId.until(1);
+    expect(all.received.map((m) => m.deviceChanged.deviceId)).toContain('live-other-dev');
+    expect(byId.received.map((m) => m.deviceChanged)).toEqual([{ id, deviceId: 'live-dev' }]);
+  } finally {
+    await client.dispose();
+  }
 });
