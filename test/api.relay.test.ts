@@ -1,7 +1,9 @@
 import { TASK_QUERY, TASKS_QUERY } from '../dashboard/src/graphql';
 import { UpgradeStatus } from '../src/domain';
-import { startTestGateway, type TestGateway } from './support/gateway';
+import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { rowIdOf } from './support/relay';
 import { huaweiEnvelope } from './support/observations';
+import { packageInput, seedDevices } from './support/rollouts';
 
 /*
  * Relay Global Object Identification and Cursor Connections, over real HTTP
@@ -24,6 +26,11 @@ beforeAll(async () => {
       content: { kind: 'observation', observation: { type: 'shadow', source: 'HUAWEI' as never, deviceId: 'shadow-dev', serviceId: 'Device', properties: { n: i }, status: 'DELIVERED' as never } },
     });
   }
+  // Two docks in the inventory, a package for their model, and a rollout over them (SCHEDULED: nothing is sent).
+  await seedDevices(gateway, [
+    { deviceId: 'RELAYDOCK1', model: '3-2-0', firmwareVersion: '10.00.0001' },
+    { deviceId: 'RELAYDOCK2', model: '3-2-0', firmwareVersion: '10.00.0001' },
+  ]);
 });
 afterAll(() => gateway.stop());
 
@@ -39,7 +46,94 @@ async function relayTask() {
   return data.upgradeTasks.nodes[0];
 }
 
-test('node(id) round-trips every type: UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent', async () => {
+/** Each Node type's sample: an id the API gave out and what `node(id)` must answer for it. */
+type Sample = { id: string; fields: Record<string, unknown> };
+const NODE_FIELDS = `__typename id
+  ... on UpgradeTask { externalId } ... on UpgradeSubTask { deviceId } ... on ProgressEvent { status } ... on ShadowEvent { serviceId }
+  ... on Device { deviceId source } ... on FirmwarePackage { model version } ... on Rollout { name rolloutStatus: status } ... on RolloutTarget { deviceId targetStatus: status }`;
+
+let rolloutSamples: Promise<{ device: Sample; pkg: Sample; rollout: Sample; target: Sample }> | undefined;
+
+/** A package and a rollout made through the API with the ids it gives out (once per file). */
+function rolloutObjects() {
+  rolloutSamples ??= (async () => {
+    const devices = (await ok(`{ devices(first: 2, filter: { deviceIdPrefix: "RELAYDOCK" }) { edges { node { id deviceId source } } } }`)).devices.edges.map(
+      (e: any) => e.node,
+    );
+    const pkg = (await ok(`mutation($input: RegisterFirmwarePackageInput!) { registerFirmwarePackage(input: $input) { id model version } }`, {
+      input: packageInput('3-2-0', '10.00.0002'),
+    })).registerFirmwarePackage;
+    // createRollout takes the ids `id` returns: the package's, and the devices' (a deviceId works as well).
+    const rollout = (await ok(`mutation($input: CreateRolloutInput!) { createRollout(input: $input) { id name status
+      targets(first: 5) { edges { node { id deviceId status } } } } }`, {
+      input: { name: 'relay', packageIds: [pkg.id], target: { deviceIds: [devices[0].id, devices[1].deviceId] } },
+    })).createRollout;
+    const target = rollout.targets.edges[0].node;
+    expect(rollout.targets.edges.map((e: any) => e.node.deviceId)).toEqual(['RELAYDOCK1', 'RELAYDOCK2']);
+    const { id: deviceId, ...device } = devices[0];
+    return {
+      device: { id: deviceId, fields: device },
+      pkg: { id: pkg.id, fields: { model: pkg.model, version: pkg.version } },
+      rollout: { id: rollout.id, fields: { name: 'relay', rolloutStatus: 'SCHEDULED' } },
+      target: { id: target.id, fields: { deviceId: target.deviceId, targetStatus: target.status } },
+    };
+  })();
+  return rolloutSamples;
+}
+
+/** One sample per Node type. A type that implements Node without one here fails the test below. */
+const SAMPLES: Record<string, () => Promise<Sample>> = {
+  UpgradeTask: async () => ({ id: (await relayTask()).id, fields: { externalId: 'relay-op' } }),
+  UpgradeSubTask: async () => ({ id: (await relayTask()).subTasks.nodes[0].id, fields: { deviceId: 'dev-0' } }),
+  ProgressEvent: async () => ({ id: (await relayTask()).subTasks.nodes[0].events.nodes[0].id, fields: { status: 'IN_PROGRESS' } }),
+  ShadowEvent: async () => ({ id: (await ok(`{ shadowEvents(first: 1) { nodes { id } } }`)).shadowEvents.nodes[0].id, fields: { serviceId: 'Device' } }),
+  Device: async () => (await rolloutObjects()).device,
+  FirmwarePackage: async () => (await rolloutObjects()).pkg,
+  Rollout: async () => (await rolloutObjects()).rollout,
+  RolloutTarget: async () => (await rolloutObjects()).target,
+};
+
+test('node(id) and nodes(ids) round-trip every type that implements Node in the schema', async () => {
+  const types: string[] = (await ok(`{ __type(name: "Node") { possibleTypes { name } } }`)).__type.possibleTypes.map((t: { name: string }) => t.name);
+  expect(types.length).toBeGreaterThanOrEqual(8);
+  // A new Node type needs a sample here: node(id) must find it back.
+  expect(types.filter((t) => !(t in SAMPLES))).toEqual([]);
+  const samples = await Promise.all(types.map(async (type) => ({ type, ...(await SAMPLES[type]()) })));
+  const query = `query($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
+  for (const { type, id, fields } of samples) {
+    expect({ type, node: (await ok(query, { id })).node }).toEqual({ type, node: { __typename: type, id, ...fields } });
+  }
+  const all = await ok(`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, { ids: samples.map((s) => s.id) });
+  expect(all.nodes).toEqual(samples.map((s) => ({ __typename: s.type, id: s.id })));
+  // Globally unique and opaque.
+  expect(new Set(samples.map((s) => s.id)).size).toBe(samples.length);
+  for (const { id } of samples) expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+});
+
+test('the arguments that name a device, package or rollout take its id (and the raw values they took before)', async () => {
+  const { device, pkg, rollout } = await rolloutObjects();
+  const byId = await ok(`query($d: String!) { device(deviceId: $d) { id deviceId } }`, { d: device.id });
+  const bySn = await ok(`query($d: String!) { device(deviceId: $d) { id deviceId } }`, { d: 'RELAYDOCK1' });
+  expect(byId.device).toEqual({ id: device.id, deviceId: 'RELAYDOCK1' });
+  expect(bySn.device).toEqual(byId.device);
+  expect((await ok(`query($d: String!) { device(deviceId: $d, source: HUAWEI) { id } }`, { d: device.id })).device).toBeNull();
+  expect((await ok(`query($id: ID!) { firmwarePackage(id: $id) { id } }`, { id: pkg.id })).firmwarePackage).toEqual({ id: pkg.id });
+  expect((await ok(`query($id: ID!) { rollout(id: $id) { id } }`, { id: rollout.id })).rollout).toEqual({ id: rollout.id });
+  // The row id an older client kept still names the rollout.
+  expect((await ok(`query($id: ID!) { rollout(id: $id) { id } }`, { id: rowIdOf(rollout.id) })).rollout).toEqual({ id: rollout.id });
+  // A command finds the rollout by its id (a SCHEDULED rollout cannot pause) …
+  const pause = `mutation($id: ID!) { pauseRollout(id: $id) { id } }`;
+  expect((await gateway.gql(pause, { id: rollout.id })).body.errors?.[0].extensions?.code).toBe('ROLLOUT_STATE_CONFLICT');
+  // … and an id of another type names no rollout, nor package.
+  expect((await gateway.gql(pause, { id: pkg.id })).body.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+  expect((await ok(`query($id: ID!) { firmwarePackage(id: $id) { id } }`, { id: rollout.id })).firmwarePackage).toBeNull();
+  const { body } = await gateway.gql(`mutation($input: CreateRolloutInput!) { createRollout(input: $input) { id } }`, {
+    input: { name: 'wrong ids', packageIds: [rollout.id], target: { deviceIds: ['RELAYDOCK1'] } },
+  });
+  expect(body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+});
+
+test('node(id) answers the four kinds of rows of an upgrade: UpgradeTask, UpgradeSubTask, ProgressEvent, ShadowEvent', async () => {
   const task = await relayTask();
   const subTask = task.subTasks.nodes[0];
   const event = subTask.events.nodes[0];
@@ -138,4 +232,24 @@ test("the dashboard's own operations are within the API's limits", async () => {
   const task = await relayTask();
   expect((await gateway.gql(TASKS_QUERY, { first: 20 })).body.errors).toBeUndefined();
   expect((await gateway.gql(TASK_QUERY, { id: task.id })).body.errors).toBeUndefined();
+});
+
+test('deviceChanged(deviceId:) takes the device id too, and sends only that device', async () => {
+  await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-op', deviceId: 'live-dev', status: UpgradeStatus.PENDING }));
+  const { id } = (await ok(`{ device(deviceId: "live-dev") { id } }`)).device;
+  const client = gateway.ws();
+  try {
+    const query = `subscription($d: String) { deviceChanged(deviceId: $d) { id deviceId } }`;
+    const byId = collect<any>(client, query, { d: id });
+    const all = collect<any>(client, query);
+    await subscriptionsRunning(gateway, 2);
+    await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-other', deviceId: 'live-other-dev', status: UpgradeStatus.PENDING }));
+    await gateway.recorder.record(huaweiEnvelope({ operationId: 'live-op', deviceId: 'live-dev', status: UpgradeStatus.SUCCEEDED, percent: 100, currentVersion: 'V2' }));
+    await eventually(() => all.received.some((m) => m.deviceChanged.deviceId === 'live-dev'), 10_000, 'the change of live-dev');
+    await byId.until(1);
+    expect(all.received.map((m) => m.deviceChanged.deviceId)).toContain('live-other-dev');
+    expect(byId.received.map((m) => m.deviceChanged)).toEqual([{ id, deviceId: 'live-dev' }]);
+  } finally {
+    await client.dispose();
+  }
 });

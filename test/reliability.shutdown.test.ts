@@ -91,10 +91,18 @@ test('graceful close: WebSockets get 1001, no new connections, in-flight pushes 
     expect(answer.status).toBe(200);
     await published;
     // A hang here is a connection (or anything else) holding the close: the process would be killed at 10 s.
-    await Promise.race([
-      closing,
-      sleep(20_000).then(() => Promise.reject(new Error('gateway.close() did not finish after the in-flight work ended'))),
-    ]);
+    // The guard's timer is cleared: left running, it held the jest worker 20 s past the test.
+    let guard: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        closing,
+        new Promise<never>((_, reject) => {
+          guard = setTimeout(() => reject(new Error('gateway.close() did not finish after the in-flight work ended')), 20_000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(guard);
+    }
     expect(gateway.dataSource.isInitialized).toBe(false);
     expect(gateway.mqtt.connected).toBe(false);
     await dock.endAsync(true);

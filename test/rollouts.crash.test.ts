@@ -6,6 +6,7 @@ import { silentOutput } from '../src/simulators/output';
 import { eventually } from './support/gateway';
 import { querySqlite, startGatewayProcess, type GatewayProcess } from './support/gateway-process';
 import { freePort } from './support/mosquitto';
+import { rowIdOf } from './support/relay';
 import { packageInput } from './support/rollouts';
 
 jest.setTimeout(300_000);
@@ -68,9 +69,9 @@ test('kill -9 mid-rollout: it continues after the restart, nothing sent twice, n
     const commands = await querySqlite<{ gateway_sn: string; n: number }>(db, `SELECT gateway_sn, COUNT(*) AS n FROM outbound_command GROUP BY gateway_sn`);
     expect(commands).toHaveLength(N);
     expect(commands.every((c) => c.n === 1)).toBe(true);
-    const targets = await querySqlite<{ status: string; attempts: number }>(db, `SELECT status, attempts FROM rollout_target WHERE rollout_id = ?`, [id]);
+    const targets = await querySqlite<{ status: string; attempts: number }>(db, `SELECT status, attempts FROM rollout_target WHERE rollout_id = ?`, [rowIdOf(id)]);
     expect(targets.every((t) => t.status === 'SUCCEEDED' && t.attempts === 1)).toBe(true);
-    const row = await querySqlite<{ succeeded: number; in_progress: number; queued: number; total: number }>(db, `SELECT succeeded, in_progress, queued, total FROM rollout WHERE id = ?`, [id]);
+    const row = await querySqlite<{ succeeded: number; in_progress: number; queued: number; total: number }>(db, `SELECT succeeded, in_progress, queued, total FROM rollout WHERE id = ?`, [rowIdOf(id)]);
     expect(row[0]).toEqual({ succeeded: N, in_progress: 0, queued: 0, total: N });
     // Each dock ran exactly one upgrade (a resent ota_create of the same bid starts nothing).
     await eventually(() => docks.every((d) => d.upgrades.length >= 1), 60_000, 'every dock to finish its upgrade');

@@ -1,6 +1,7 @@
 import { silentOutput } from '../src/simulators/output';
 import { startDock, type DockSimulator } from '../src/simulators/dji-dock';
 import { collect, eventually, startTestGateway, subscriptionsRunning, type TestGateway } from './support/gateway';
+import { rowIdOf } from './support/relay';
 import { AIRCRAFT_MODEL, DOCK_MODEL, fleetWatcher, inventoryHas, packageInput, seedDevices } from './support/rollouts';
 
 jest.setTimeout(300_000);
@@ -58,7 +59,7 @@ async function rollout(id: string): Promise<RolloutView> {
 
 /** The counts in the rollout row equal a recount of its targets. */
 async function expectCountsMatchRecount(id: string): Promise<void> {
-  const rows: { status: string; n: number }[] = await gw.dataSource.query(`SELECT status, COUNT(*) AS n FROM rollout_target WHERE rollout_id = ? GROUP BY status`, [id]);
+  const rows: { status: string; n: number }[] = await gw.dataSource.query(`SELECT status, COUNT(*) AS n FROM rollout_target WHERE rollout_id = ? GROUP BY status`, [rowIdOf(id)]);
   const recount = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   const { counts } = await rollout(id);
   expect(counts).toEqual({

@@ -30,7 +30,7 @@ export type CreateRolloutInput = {
   maxInProgress?: number;
   minFinishedBeforeThreshold?: number;
   name: string;
-  /** One package per model: each device gets the package of its model. */
+  /** One package per model (their `id`): each device gets the package of its model. */
   packageIds: Array<string | number>;
   /** Starts by itself then; without it, startRollout starts it. */
   startAt?: string | null | undefined;
@@ -129,7 +129,7 @@ export type RolloutStatus =
 
 /** Exactly one of deviceIds and filter. The targets are fixed when the rollout is created. */
 export type RolloutTargetInput = {
-  /** Device ids (DJI sn) from the inventory. */
+  /** Devices of the inventory: their deviceId (DJI sn) or their `id`. */
   deviceIds?: Array<string> | null | undefined;
   /** Every inventory device matching it, as it stands now. */
   filter?: DeviceFilter | null | undefined;
@@ -299,7 +299,11 @@ export type NodeByIdQueryVariables = Exact<{
 
 
 export type NodeByIdQuery = { node:
+    | { id: string }
+    | { id: string }
     | { status: UpgradeStatus, percent: number | null, occurredAt: string, id: string }
+    | { id: string }
+    | { id: string }
     | { deviceId: string, receivedAt: string, id: string, shadowStatus: ShadowStatus }
     | { deviceId: string, status: UpgradeStatus, percent: number | null, id: string }
     | { status: UpgradeStatus, progress: number | null, updatedAt: string, id: string }

@@ -1,15 +1,18 @@
-import { ArgsType, Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, InputType, Int, ObjectType } from 'type-graphql';
 import { UpgradeSource } from './enums';
 import { DateTimeScalar } from './scalars';
+import { NodeInterface } from './relay';
 import { PageInfoType } from './types';
 
 /* The fleet inventory's part of the contract (issue 13). */
 
-@ObjectType('Device', { description: 'One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs.' })
-export class DeviceType {
-  @Field(() => ID, { description: 'Stable id assigned by the gateway.' }) id: string;
+@ObjectType('Device', {
+  implements: NodeInterface,
+  description: 'One device of the fleet (a DJI dock or aircraft, a Huawei device) and the firmware it runs. Its `id` names it by source and `deviceId`.',
+})
+export class DeviceType extends NodeInterface {
   @Field(() => UpgradeSource) source: UpgradeSource;
-  @Field({ description: 'DJI serial number or Huawei deviceId.' }) deviceId: string;
+  @Field({ description: "DJI serial number or Huawei deviceId: what the platforms and the API's deviceId arguments use." }) deviceId: string;
   @Field(() => String, { nullable: true, description: 'The DJI dock the device hangs off (a dock names itself).' })
   gatewaySn: string | null;
   @Field(() => String, { nullable: true, description: 'DJI model key `domain-type-sub_type`, e.g. 3-2-0.' }) model: string | null;

@@ -10,9 +10,11 @@ import { badUserInput } from './errors';
  * numbers). `node(id:)` and `nodes(ids:)` fetch any of them back.
  *
  * A new type joins with two lines:
- *   @ObjectType('Device', { implements: NodeInterface })   // its `id` becomes global
- *   registerNodeType('Device', (ctx, ids) => ctx.store.devicesByIds(ids));
- * and its resolvers read incoming ids with `localIdOf('Device', id)`.
+ *   @ObjectType('Rollout', { implements: NodeInterface })   // its `id` becomes global
+ *   registerNodeType('Rollout', (ctx, ids) => ctx.rollouts.rollouts.byIds(ids));
+ * and its resolvers read incoming ids with `localIdOf('Rollout', id)`. A type
+ * whose row id is not what names it (a device is named by source and serial
+ * number) passes `localIdOfRow` too.
  */
 
 /** Most ids one `nodes` call takes. */
@@ -46,11 +48,22 @@ export function localIdOf(type: string, id: string): string | null {
 /** Loads objects of one type by local ids, in order, null where there is none. */
 export type NodeLoader = (ctx: GraphQLContext, localIds: readonly string[]) => Promise<readonly (object | null | undefined)[]>;
 
+/** Rows put in the order of the local ids asked for, null where there is none. */
+export function inIdOrder<T extends { id: string | number }>(localIds: readonly string[], rows: readonly T[]): (T | null)[] {
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  return localIds.map((id) => byId.get(id) ?? null);
+}
+
+/** The local id of a row of one type, where it is not the row's `id`. */
+export type LocalIdOfRow = (row: any) => string | number;
+
 const nodeLoaders = new Map<string, NodeLoader>();
+const localIdsOfRows = new Map<string, LocalIdOfRow>();
 
 /** Makes a `Node` type fetchable by `node(id:)`/`nodes(ids:)`. */
-export function registerNodeType(type: string, load: NodeLoader): void {
+export function registerNodeType(type: string, load: NodeLoader, localIdOfRow?: LocalIdOfRow): void {
   nodeLoaders.set(type, load);
+  if (localIdOfRow) localIdsOfRows.set(type, localIdOfRow);
 }
 
 /** Rows fetched by `node`/`nodes`, tagged with their GraphQL type (rows are the store's entities). */
@@ -97,7 +110,8 @@ export abstract class NodeInterface {
 export class NodeResolver {
   @FieldResolver(() => ID)
   id(@Root() row: { id: string | number }, @Info() info: GraphQLResolveInfo): string {
-    return toGlobalId(info.parentType.name, row.id);
+    const type = info.parentType.name;
+    return toGlobalId(type, localIdsOfRows.get(type)?.(row) ?? row.id);
   }
 
   @Query(() => NodeInterface, { nullable: true, description: 'Any object by its global id; null when there is none.' })

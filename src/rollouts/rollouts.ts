@@ -256,6 +256,18 @@ export class RolloutService {
     return this.deps.read.getRepository(Rollout).findOne({ where: { id } });
   }
 
+  /** Rollouts by ids, in one query (GraphQL `nodes`). */
+  async byIds(ids: readonly string[]): Promise<Rollout[]> {
+    if (ids.length === 0) return [];
+    return this.deps.read.getRepository(Rollout).find({ where: { id: In([...ids]) } });
+  }
+
+  /** Targets by ids, in one query (GraphQL `nodes`). */
+  async targetsByIds(ids: readonly number[]): Promise<RolloutTarget[]> {
+    if (ids.length === 0) return [];
+    return this.deps.read.getRepository(RolloutTarget).find({ where: { id: In([...ids]) } });
+  }
+
   /**
    * Targets of a rollout in id order (the order they were planned in). The
    * total comes from the rollout's counts, so a page costs the same however

@@ -350,7 +350,8 @@ export class SimulatedHuaweiPlatform {
     this.loginsInFlight += 1;
     this.stats.maxConcurrentLogins = Math.max(this.stats.maxConcurrentLogins, this.loginsInFlight);
     try {
-      await new Promise((resolve) => setTimeout(resolve, this.options.loginDelayMs ?? 20));
+      // The simulated delay holds no process: a platform stopped mid-login leaves nothing running (a test ends at once).
+      await new Promise((resolve) => setTimeout(resolve, this.options.loginDelayMs ?? 20).unref());
       if (form.get('appId') !== this.appId || form.get('secret') !== this.secret) {
         return send(401, platformError('100208', 'The appId or secret is not valid.'));
       }

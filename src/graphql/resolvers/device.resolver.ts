@@ -8,9 +8,11 @@ import { TOPICS, routeKey } from '../../recorder/event-bus';
 import type { UpgradeSubTask } from '../../store/entities';
 import type { GraphQLContext } from '../context';
 import { DeviceConnection, DeviceFilterInput, DeviceType, DeviceUpgradesArgs, FirmwareVersionCountType } from '../device-types';
+import { deviceLocalId, deviceOfArgument, parseDeviceLocalId } from '../device-ids';
 import { badUserInput, type InvalidField } from '../errors';
 import { forwardRequest, pageConnection, pageRequest, parseTimeCursor, timeCursor } from '../pagination';
 import { filterStream } from '../progress-stream';
+import { registerNodeType } from '../relay';
 import { PageArgs, UpgradeSubTaskConnection, UpgradeSubTaskType } from '../types';
 
 /** Longest text a device filter or argument may carry (device ids and versions are stored up to 256). */
@@ -71,9 +73,32 @@ function loadersOf(ctx: GraphQLContext) {
 }
 const LOADERS = new WeakMap<GraphQLContext, { byKey: DataLoader<DeviceKey, Device | null, string>; subDevices: DataLoader<string, Device[]> }>();
 
+registerNodeType(
+  'Device',
+  async (ctx, localIds) => {
+    const keys = localIds.map(parseDeviceLocalId);
+    const rows = await loadersOf(ctx).byKey.loadMany(keys.filter((k): k is DeviceKey => k !== null));
+    let next = 0;
+    return keys.map((k) => {
+      if (!k) return null;
+      const row = rows[next++];
+      return row instanceof Error ? null : row;
+    });
+  },
+  (device: Device) => deviceLocalId(device),
+);
+
 interface DeviceChangedArgs {
   gatewaySn?: string | null;
   deviceId?: string | null;
+}
+
+/** Which changes a `deviceChanged` subscriber asked for. */
+function deviceChangedFilter(args: DeviceChangedArgs): (device: Device) => boolean {
+  const named = args.deviceId ? deviceOfArgument(args.deviceId) : null;
+  return (d) =>
+    (!args.gatewaySn || d.gatewaySn === args.gatewaySn) &&
+    (!named || (d.deviceId === named.deviceId && (!named.source || d.source === named.source)));
 }
 
 /** The fleet inventory: devices, their versions, live changes. Thin over the inventory's read store. */
@@ -101,11 +126,13 @@ export class DeviceResolver {
   @Query(() => DeviceType, { nullable: true, description: 'One device; null when there is none.' })
   device(
     @Ctx() ctx: GraphQLContext,
-    @Arg('deviceId', () => String) deviceId: string,
+    @Arg('deviceId', () => String, { description: 'Its deviceId (DJI sn, Huawei deviceId), or its `id`.' }) deviceId: string,
     @Arg('source', () => UpgradeSource, { nullable: true }) source?: UpgradeSource | null,
   ): Promise<Device | null> {
     checkText({ deviceId });
-    return ctx.devices.device(deviceId, source ?? null);
+    const named = deviceOfArgument(deviceId);
+    if (named.source && source && named.source !== source) return Promise.resolve(null);
+    return ctx.devices.device(named.deviceId, (named.source as UpgradeSource | null) ?? source ?? null);
   }
 
   @Query(() => [FirmwareVersionCountType], {
@@ -135,16 +162,17 @@ export class DeviceResolver {
 
   @Subscription(() => DeviceType, {
     description: 'Every recorded change of a device (versions, online, upgrading, dock), optionally of one dock or one device.',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, DeviceChangedArgs, GraphQLContext>) =>
-      filterStream(
-        context.listen<Device>(TOPICS.DEVICE_CHANGED, routeKey.device(args.deviceId) ?? routeKey.gateway(args.gatewaySn)),
-        (d) => (!args.gatewaySn || d.gatewaySn === args.gatewaySn) && (!args.deviceId || d.deviceId === args.deviceId),
-      ),
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, DeviceChangedArgs, GraphQLContext>) => {
+      // Handed only the changes of the device (or dock) it names, then filtered on both.
+      const named = args.deviceId ? deviceOfArgument(args.deviceId) : null;
+      const key = routeKey.device(named?.deviceId) ?? routeKey.gateway(args.gatewaySn);
+      return filterStream(context.listen<Device>(TOPICS.DEVICE_CHANGED, key), deviceChangedFilter(args));
+    },
   })
   deviceChanged(
     @Root() device: Device,
     @Arg('gatewaySn', () => String, { nullable: true }) _gatewaySn?: string | null,
-    @Arg('deviceId', () => String, { nullable: true }) _deviceId?: string | null,
+    @Arg('deviceId', () => String, { nullable: true, description: 'Its deviceId, or its `id`.' }) _deviceId?: string | null,
   ): Device {
     return device;
   }

@@ -4,6 +4,7 @@ import { createdByOf, type GraphQLContext } from '../context';
 import { codedError, ErrorCode } from '../errors';
 import { forwardRequest, pageConnection, parseTimeCursor, timeCursor } from '../pagination';
 import { FirmwarePackageConnection, FirmwarePackageFilterInput, FirmwarePackageType, RegisterFirmwarePackageInput } from '../rollouts/package-types';
+import { inIdOrder, localIdOf, registerNodeType } from '../relay';
 import { PageArgs } from '../types';
 import { modelNameOf } from '../../rollouts/model-names';
 
@@ -11,6 +12,8 @@ function packagesOf(ctx: GraphQLContext) {
   if (!ctx.rollouts) throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Firmware packages are not available');
   return ctx.rollouts.packages;
 }
+
+registerNodeType('FirmwarePackage', async (ctx, ids) => (ctx.rollouts ? inIdOrder(ids, await ctx.rollouts.packages.byIds(ids)) : ids.map(() => null)));
 
 /** Firmware packages: one build per model and version. */
 @Resolver(() => FirmwarePackageType)
@@ -39,8 +42,9 @@ export class FirmwarePackageResolver {
   }
 
   @Query(() => FirmwarePackageType, { nullable: true })
-  firmwarePackage(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<FirmwarePackage | null> {
-    return packagesOf(ctx).byId(id);
+  async firmwarePackage(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<FirmwarePackage | null> {
+    const localId = localIdOf('FirmwarePackage', id);
+    return localId === null ? null : packagesOf(ctx).byId(localId);
   }
 
   @FieldResolver(() => String, { nullable: true })

@@ -18,6 +18,8 @@ import {
   RolloutType,
   UpgradeSubTaskType,
 } from '../rollouts/rollout-types';
+import { inIdOrder, localIdOf, registerNodeType } from '../relay';
+import { deviceOfArgument } from '../device-ids';
 import { PageArgs } from '../types';
 import { DeviceType } from '../device-types';
 import type { Device } from '../../inventory/device.entity';
@@ -25,6 +27,25 @@ import type { Device } from '../../inventory/device.entity';
 function rolloutsOf(ctx: GraphQLContext) {
   if (!ctx.rollouts) throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Rollouts are not available');
   return ctx.rollouts.rollouts;
+}
+
+registerNodeType('Rollout', async (ctx, ids) => (ctx.rollouts ? inIdOrder(ids, await ctx.rollouts.rollouts.byIds(ids)) : ids.map(() => null)));
+registerNodeType('RolloutTarget', async (ctx, ids) => {
+  const numeric = ids.filter((id) => /^\d{1,15}$/.test(id)).map(Number);
+  return ctx.rollouts ? inIdOrder(ids, await ctx.rollouts.rollouts.targetsByIds(numeric)) : ids.map(() => null);
+});
+
+/**
+ * The local id of a rollout an argument names: its `id`, or the row id older
+ * clients kept; an id of another type names none (the empty id matches none).
+ */
+function rolloutId(id: string): string {
+  return localIdOf('Rollout', id) ?? '';
+}
+
+/** Package ids as the rollouts take them: an `id` of another type stays as given, and is reported as unknown. */
+function packageIds(ids: readonly string[]): string[] {
+  return ids.map((id) => localIdOf('FirmwarePackage', id) ?? id);
 }
 
 /** Per-operation batch loaders of the rollout fields (no N+1 over a page). */
@@ -74,7 +95,7 @@ export class RolloutResolver {
 
   @Query(() => RolloutType, { nullable: true })
   rollout(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Rollout | null> {
-    return rolloutsOf(ctx).byId(id);
+    return rolloutsOf(ctx).byId(rolloutId(id));
   }
 
   @Mutation(() => RolloutType, {
@@ -83,7 +104,11 @@ export class RolloutResolver {
       'package for its model, or already on its version, is SKIPPED. It starts with startRollout, or by itself at startAt.',
   })
   createRollout(@Ctx() ctx: GraphQLContext, @Arg('input', () => CreateRolloutInput) input: CreateRolloutInput): Promise<Rollout> {
-    return rolloutsOf(ctx).create({ ...input, target: { deviceIds: input.target?.deviceIds ?? null, filter: input.target?.filter ? { ...input.target.filter } : null } }, createdByOf(ctx));
+    const deviceIds = input.target?.deviceIds?.map((id) => deviceOfArgument(id).deviceId) ?? null;
+    return rolloutsOf(ctx).create(
+      { ...input, packageIds: packageIds(input.packageIds), target: { deviceIds, filter: input.target?.filter ? { ...input.target.filter } : null } },
+      createdByOf(ctx),
+    );
   }
 
   @Mutation(() => RolloutType, { description: 'SCHEDULED → RUNNING.' })
@@ -115,8 +140,10 @@ export class RolloutResolver {
 
   @Subscription(() => RolloutType, {
     description: 'Every change of status or counts of a rollout (of every rollout without id).',
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, { id?: string | null }, GraphQLContext>) =>
-      filterStream(context.listen<Rollout>(TOPICS.ROLLOUT_CHANGED, routeKey.rollout(args.id)), (r) => !args.id || r.id === args.id),
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { id?: string | null }, GraphQLContext>) => {
+      const id = args.id ? rolloutId(args.id) : null;
+      return filterStream(context.listen<Rollout>(TOPICS.ROLLOUT_CHANGED, routeKey.rollout(id)), (r) => id === null || r.id === id);
+    },
   })
   rolloutChanged(@Root() rollout: Rollout, @Arg('id', () => ID, { nullable: true }) _id?: string | null): Rollout {
     return rollout;
@@ -151,7 +178,9 @@ export class RolloutResolver {
 }
 
 function command(ctx: GraphQLContext, id: string, name: RolloutCommand): Promise<Rollout> {
-  return rolloutsOf(ctx).command(id, name);
+  const localId = localIdOf('Rollout', id);
+  if (localId === null) return Promise.reject(codedError(ErrorCode.NOT_FOUND, `rollout ${id} not found`));
+  return rolloutsOf(ctx).command(localId, name);
 }
 
 /** A rollout target's nested fields. */

@@ -1,11 +1,11 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { FirmwareUpgradeType, UpgradeKind, UpgradeSource } from '../enums';
 import { DateTimeScalar, SafeIntScalar } from '../scalars';
+import { NodeInterface } from '../relay';
 import { PageInfoType } from '../types';
 
-@ObjectType('FirmwarePackage', { description: 'One firmware build for one device model.' })
-export class FirmwarePackageType {
-  @Field(() => ID) id: string;
+@ObjectType('FirmwarePackage', { implements: NodeInterface, description: 'One firmware build for one device model.' })
+export class FirmwarePackageType extends NodeInterface {
   @Field(() => UpgradeSource) source: UpgradeSource;
   @Field({ description: 'The model key the inventory uses (DJI domain-type-sub_type, e.g. 3-1-0).' }) model: string;
   @Field(() => String, { nullable: true, description: "The model's product name, where known (Dock 2, M30T, …)." }) modelName: string | null;

@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { RolloutPauseReason, RolloutStatus, RolloutTargetStatus } from '../../rollouts/domain';
 import { DEFAULT_SETTINGS } from '../../rollouts/validation';
+import { NodeInterface } from '../relay';
 import { DateTimeScalar } from '../scalars';
 import { PageInfoType, UpgradeSubTaskType } from '../types';
 import { DeviceFilterInput } from '../device-types';
@@ -24,9 +25,8 @@ export class RolloutCountsType {
   @Field(() => Int) canceled: number;
 }
 
-@ObjectType('Rollout', { description: 'An upgrade of a fixed set of devices, a few at a time, with a failure brake.' })
-export class RolloutType {
-  @Field(() => ID) id: string;
+@ObjectType('Rollout', { implements: NodeInterface, description: 'An upgrade of a fixed set of devices, a few at a time, with a failure brake.' })
+export class RolloutType extends NodeInterface {
   @Field() name: string;
   @Field(() => RolloutStatus) status: RolloutStatus;
   @Field(() => RolloutPauseReason, { nullable: true }) pauseReason: RolloutPauseReason | null;
@@ -44,9 +44,8 @@ export class RolloutType {
   @Field(() => String, { nullable: true, description: 'Who created it, where known.' }) createdBy: string | null;
 }
 
-@ObjectType('RolloutTarget', { description: 'One device of a rollout.' })
-export class RolloutTargetType {
-  @Field(() => ID) id: number;
+@ObjectType('RolloutTarget', { implements: NodeInterface, description: 'One device of a rollout.' })
+export class RolloutTargetType extends NodeInterface {
   @Field({ description: 'The device id (DJI sn).' }) deviceId: string;
   @Field({ description: 'The dock its ota_create goes to.' }) gatewaySn: string;
   @Field(() => String, { nullable: true }) model: string | null;
@@ -84,14 +83,14 @@ export class RolloutTargetConnection {
 
 @InputType('RolloutTargetInput', { description: 'Exactly one of deviceIds and filter. The targets are fixed when the rollout is created.' })
 export class RolloutTargetInput {
-  @Field(() => [String], { nullable: true, description: 'Device ids (DJI sn) from the inventory.' }) deviceIds?: string[] | null;
+  @Field(() => [String], { nullable: true, description: 'Devices of the inventory: their deviceId (DJI sn) or their `id`.' }) deviceIds?: string[] | null;
   @Field(() => DeviceFilterInput, { nullable: true, description: 'Every inventory device matching it, as it stands now.' }) filter?: DeviceFilterInput | null;
 }
 
 @InputType('CreateRolloutInput')
 export class CreateRolloutInput {
   @Field() name: string;
-  @Field(() => [ID], { description: 'One package per model: each device gets the package of its model.' }) packageIds: string[];
+  @Field(() => [ID], { description: 'One package per model (their `id`): each device gets the package of its model.' }) packageIds: string[];
   @Field(() => RolloutTargetInput) target: RolloutTargetInput;
   @Field(() => Int, { defaultValue: DEFAULT_SETTINGS.maxInProgress, description: '1 to 1000.' }) maxInProgress: number;
   @Field(() => Float, { defaultValue: DEFAULT_SETTINGS.maxFailurePercentage, description: '0 to 100.' }) maxFailurePercentage: number;

@@ -98,6 +98,8 @@ export class HuaweiNorthboundClient {
   private token: Token | null = null;
   private obtaining: Promise<Token> | null = null;
   private closed = false;
+  /** Wakers of the retries waiting out their backoff. */
+  private readonly pauses = new Set<() => void>();
 
   /** Logins made by this client (for tests and metrics). */
   logins = 0;
@@ -141,10 +143,24 @@ export class HuaweiNorthboundClient {
     return this.obtaining;
   }
 
-  /** Closes idle connections; calls after this fail. */
+  /** Closes idle connections; calls after this fail, and calls waiting to retry end now rather than holding the process. */
   close(): void {
     this.closed = true;
     this.agent.destroy();
+    for (const wake of [...this.pauses]) wake();
+  }
+
+  /** Waits `ms` before a retry; close() ends the wait (the retry then fails as closed). */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.pauses.add(wake);
+    });
   }
 
   private async obtain(previous: Token | null, refused: boolean): Promise<Token> {
@@ -248,7 +264,7 @@ export class HuaweiNorthboundClient {
       }
       const delay = Math.min(30_000, this.backoffMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
       this.options.logger.warn({ path: pathOnly(call.path), attempt, failure, retryInMs: Math.round(delay) }, 'northbound call failed; retrying');
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await this.pause(delay);
     }
   }
 
