@@ -5,6 +5,7 @@ import { eventually } from './support/gateway';
 import { querySqlite, startGatewayProcess, type GatewayProcess } from './support/gateway-process';
 import { startPlatform, testPki } from './support/huawei-platform';
 import { freePort } from './support/mosquitto';
+import { rowIdOf } from './support/relay';
 
 jest.setTimeout(240_000);
 
@@ -81,7 +82,7 @@ test('kill -9 while the platform creates a wave: after the restart the task is f
     await gateway.gql(`mutation ($id: ID!) { startRollout(id: $id) { id } }`, { id });
     await eventually(() => killed !== null, 30_000, 'the first wave to reach the platform');
     await killed;
-    const claimed = await querySqlite<{ n: number }>(db, `SELECT COUNT(*) AS n FROM rollout_target WHERE rollout_id = ? AND wave_id IS NOT NULL AND sub_task_id IS NULL`, [id]);
+    const claimed = await querySqlite<{ n: number }>(db, `SELECT COUNT(*) AS n FROM rollout_target WHERE rollout_id = ? AND wave_id IS NOT NULL AND sub_task_id IS NULL`, [rowIdOf(id)]);
     expect(claimed[0].n).toBe(2);
 
     gateway = await start();
@@ -97,7 +98,7 @@ test('kill -9 while the platform creates a wave: after the restart the task is f
     const targets = await querySqlite<{ status: string; attempts: number; wave_id: string | null; sub_task_id: string | null }>(
       db,
       `SELECT status, attempts, wave_id, sub_task_id FROM rollout_target WHERE rollout_id = ?`,
-      [id],
+      [rowIdOf(id)],
     );
     expect(targets.every((t) => t.status === 'SUCCEEDED' && t.attempts === 1 && t.wave_id === null && t.sub_task_id !== null)).toBe(true);
   } finally {

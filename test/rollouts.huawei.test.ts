@@ -12,6 +12,7 @@ import type { SimulatedHuaweiPlatform } from '../src/simulators/huawei-platform-
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
 import { capturingLogger, expectNoSecrets, startPlatform, testPki } from './support/huawei-platform';
 import { seedDevices } from './support/rollouts';
+import { rowIdOf } from './support/relay';
 
 jest.setTimeout(120_000);
 
@@ -146,7 +147,7 @@ function sentOnPlatform(prefix: string): { perDevice: Map<string, number>; taskS
 }
 
 async function targetRows(rolloutId: string): Promise<{ device_id: string; status: string; attempts: number; last_error: string | null; task_id: string | null; sub_task_id: string | null; wave_id: string | null }[]> {
-  return gw.dataSource.query(`SELECT device_id, status, attempts, last_error, task_id, sub_task_id, wave_id FROM rollout_target WHERE rollout_id = ? ORDER BY device_id`, [rolloutId]);
+  return gw.dataSource.query(`SELECT device_id, status, attempts, last_error, task_id, sub_task_id, wave_id FROM rollout_target WHERE rollout_id = ? ORDER BY device_id`, [rowIdOf(rolloutId)]);
 }
 
 test('registerFirmwarePackage takes a Huawei package by fileId and kind; a Huawei one with DJI fields or without fileId is BAD_USER_INPUT naming the field', async () => {
