@@ -62,7 +62,7 @@ export interface FleetResult {
   readonly headline: FleetStep;
   /** The search for the largest fleet within the bounds, in the order run. */
   readonly search: readonly FleetStep[];
-  /** The largest fleet size that met the bounds, or null if none did. */
+  /** The largest fleet size that met the latency bounds (rate, p99, nothing missing), or null if none did. */
   readonly largestSustained: number | null;
 }
 
@@ -257,11 +257,8 @@ async function step(ctx: ScenarioContext, docks: number, subscribers: number, se
         rssMbMax,
         gatewayCores: cpuFrom === null || cpuTo === null ? null : (cpuTo - cpuFrom) / seconds,
         clientCores: (clientTo.user + clientTo.system) / 1e6 / seconds,
-        met:
-          sustainedPerSecond >= docks * FLEET_BOUNDS.sustainedShare &&
-          latency.p99 < FLEET_BOUNDS.latencyP99Ms &&
-          lostDeliveries === 0 &&
-          (rssMbMax ?? 0) < FLEET_BOUNDS.rssMb,
+        // The issue's "sustains within those latency bounds": the rate kept, p99, nothing missing. RSS is a bound of the headline of its own.
+        met: sustainedPerSecond >= docks * FLEET_BOUNDS.sustainedShare && latency.p99 < FLEET_BOUNDS.latencyP99Ms && lostDeliveries === 0,
       };
       ctx.log(
         `  ${result.met ? 'sustained' : 'NOT sustained'}: ${Math.round(sustainedPerSecond)} events/s of ${docks} offered, ` +

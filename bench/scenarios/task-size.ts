@@ -32,7 +32,8 @@ export interface TaskSizeResult {
 /**
  * The task-size scenario (issue 19 point 1): `pushes` Huawei result pushes
  * into one task of 10, 1 000 and 50 000 devices (`taskSizes`), `concurrency`
- * in flight, each into an existing device of the task. The task is seeded
+ * in flight, each into an existing device of the task (ten of them, spread
+ * across it, at every size: see DEVICES_PUSHED). The task is seeded
  * straight into a fresh SQLite file before the gateway starts, so only the
  * pushes are timed. A push should cost the same whatever the task's size.
  */
@@ -67,7 +68,7 @@ export async function taskSize(ctx: ScenarioContext): Promise<TaskSizeResult> {
         return result.ms;
       };
       await runConcurrently(WARM_UP, concurrency, Date.now() + 60_000, async (i) => void (await post(resultPush(operationId, devices, -1 - i))));
-      // Spread over the task's devices (with strides, so that a batch touches rows far apart in a big task).
+      // The same ten devices' worth of pushes at every size, spread across the task (rows far apart in a big one).
       const bodies = Array.from({ length: pushes }, (_, i) => resultPush(operationId, devices, i));
       const latencies = new Array<number>(pushes);
       const started = performance.now();
@@ -84,9 +85,20 @@ export async function taskSize(ctx: ScenarioContext): Promise<TaskSizeResult> {
 
 const deviceOf = (operationId: string, n: number) => `${operationId}-dev-${n}`;
 
-/** Push `i` (negative: warm-up): a firmware result for one device of the task; each push differs (its duration). */
+/**
+ * Devices of the task the pushes go to, the same number at every size: a
+ * batch of pushes then reads and writes as many rows whatever the task's size,
+ * and only the size differs. (Spread over every device of the task, a batch
+ * of a big task touches more distinct rows than one of a 10-device task, where
+ * pushes to the same device share a row: that measures the batch's spread,
+ * not the task's size.)
+ */
+const DEVICES_PUSHED = 10;
+
+/** Push `i` (negative: warm-up): a firmware result for one of the pushed devices, spread across the task; each push differs (its duration). */
 function resultPush(operationId: string, devices: number, i: number): string {
-  const n = (((i * 7919) % devices) + devices) % devices;
+  const slot = (((i % DEVICES_PUSHED) + DEVICES_PUSHED) % DEVICES_PUSHED) % Math.min(DEVICES_PUSHED, devices);
+  const n = Math.floor((slot * devices) / Math.min(DEVICES_PUSHED, devices));
   return JSON.stringify({
     notifyType: 'fwUpgradeResultNotify',
     deviceId: deviceOf(operationId, n),
