@@ -244,6 +244,24 @@ test('Huawei: a device appears with its first push; firmware and software versio
   expect(await device(shadowOnly, 'HUAWEI')).toMatchObject({ deviceId: shadowOnly, firmwareVersion: null, softwareVersion: null });
 });
 
+test('Device.upgrades lists the upgrades of its own platform: a DJI device and a Huawei one with the same id do not share them', async () => {
+  const shared = sn('SAME');
+  const dock = await connectDock(shared);
+  await publish(dock, `thing/product/${shared}/state`, state(shared, { firmware_version: '10.01.0001' }));
+  await until(shared, (d) => d?.firmwareVersion === '10.01.0001', 'the DJI device');
+  const response = await fetch(`${gateway.url}/v1.0.0/messageReceiver`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ notifyType: 'fwUpgradeStateChangeNotify', deviceId: shared, appId: 'App', operationId: `op-${shared}`, subOperationId: 's1', step: '1', stepDesc: 'downloading' }),
+  });
+  expect(response.status).toBe(200);
+  const UPGRADES = `query ($deviceId: String!, $source: UpgradeSource) { device(deviceId: $deviceId, source: $source) { source upgrades { totalCount nodes { task { source } } } } }`;
+  const of = async (source: string) => (await gateway.gql<{ device: any }>(UPGRADES, { deviceId: shared, source })).body.data!.device;
+  await eventually(async () => (await of('HUAWEI'))?.upgrades.totalCount === 1, 10_000, 'the Huawei device and its upgrade');
+  expect((await of('HUAWEI')).upgrades.nodes).toEqual([{ task: { source: 'HUAWEI' } }]);
+  expect((await of('DJI')).upgrades).toEqual({ totalCount: 0, nodes: [] });
+});
+
 test('every filter, keyset pages, and firmwareVersions counts', async () => {
   const prefix = sn('F');
   const docks = [`${prefix}D1`, `${prefix}D2`, `${prefix}D3`];

@@ -15,6 +15,8 @@ export interface TaskFilter {
 /** Filters of the sub-task list, combined with AND. */
 export interface SubTaskFilter {
   readonly taskId?: string | null;
+  /** The platform of the sub-task's task (a DJI device and a Huawei one may share an id). */
+  readonly source?: UpgradeSource | null;
   readonly deviceId?: string | null;
   readonly gatewaySn?: string | null;
   readonly status?: UpgradeStatus | null;
@@ -109,6 +111,9 @@ export class ReadStore {
       if (filter.taskId) qb.andWhere('s.task_id = :taskId', { taskId: filter.taskId });
       if (filter.deviceId) qb.andWhere('s.device_id = :deviceId', { deviceId: filter.deviceId });
       if (filter.status) qb.andWhere('s.status = :status', { status: filter.status });
+      if (filter.source) {
+        qb.andWhere('EXISTS (SELECT 1 FROM upgrade_task t WHERE t.id = s.task_id AND t.source = :source)', { source: filter.source });
+      }
       if (filter.gatewaySn) {
         qb.andWhere('EXISTS (SELECT 1 FROM upgrade_task t WHERE t.id = s.task_id AND t.gateway_sn = :gatewaySn)', {
           gatewaySn: filter.gatewaySn,

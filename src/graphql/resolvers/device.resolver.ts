@@ -156,7 +156,7 @@ export class DeviceResolver {
   @FieldResolver(() => UpgradeSubTaskConnection, { description: 'The upgrades of this device, newest first.' })
   async upgrades(@Root() device: Device, @Ctx() ctx: GraphQLContext, @Args(() => DeviceUpgradesArgs) args: DeviceUpgradesArgs) {
     const request = pageRequest(args, parseTimeCursor);
-    const page = await ctx.store.listSubTasks({ deviceId: device.deviceId }, request.size, request.after, request);
+    const page = await ctx.store.listSubTasks({ deviceId: device.deviceId, source: device.source }, request.size, request.after, request);
     return pageConnection(page, timeCursor, request);
   }
 
