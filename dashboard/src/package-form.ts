@@ -1,5 +1,7 @@
 /*
- * The "register a firmware package" form: one DJI build for one model. The
+ * The "register a firmware package" form: one build for one model, a DJI file
+ * (URL, MD5, size, name, upgrade type) or a Huawei version package (its file
+ * id on the platform and whether it is firmware or software). The
  * model box suggests the models the inventory knows (a datalist, so any key
  * can still be typed). The gateway validates; its errors appear beside the
  * fields. One check is done here, as in form.ts: the size must be a whole
@@ -10,7 +12,7 @@ import { FormErrors } from './form-errors';
 import { request } from './http';
 import { MODELS_QUERY, REGISTER_PACKAGE, type FirmwarePackage, type ModelsData } from './rollout-api';
 
-const FIELDS = ['model', 'version', 'fileUrl', 'md5', 'fileSize', 'fileName', 'firmwareUpgradeType'] as const;
+const FIELDS = ['source', 'model', 'version', 'fileUrl', 'md5', 'fileSize', 'fileName', 'firmwareUpgradeType', 'fileId', 'kind'] as const;
 
 /** Fills the model suggestions from the inventory's version distribution. */
 export async function loadModelSuggestions(): Promise<void> {
@@ -33,29 +35,42 @@ export function setupPackageForm(onRegistered: (pkg: FirmwarePackage) => void): 
   const control = (field: string) => (FIELDS as readonly string[]).includes(field) ? byId(`package-${field}`) : null;
   const errors = new FormErrors(form, 'package-form', control);
   let busy = false;
+  const value = (field: (typeof FIELDS)[number]) => byId<HTMLInputElement | HTMLSelectElement>(`package-${field}`).value.trim();
+  // Each platform's own fields: the others are hidden, and not sent.
+  const showPlatformFields = () => {
+    const huawei = value('source') === 'HUAWEI';
+    byId('package-huawei-fields').hidden = !huawei;
+    byId('package-dji-fields').hidden = huawei;
+  };
+  byId('package-source').addEventListener('change', showPlatformFields);
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (busy) return;
     errors.clear();
-    const value = (field: (typeof FIELDS)[number]) => byId<HTMLInputElement | HTMLSelectElement>(`package-${field}`).value.trim();
-    const size = value('fileSize');
-    if (!/^\d+$/.test(size)) return errors.show(null, [{ field: 'fileSize', message: 'Enter the size as a whole number of bytes.' }]);
-    const input = {
-      model: value('model'),
-      version: value('version'),
-      fileUrl: value('fileUrl'),
-      md5: value('md5'),
-      fileSize: Number(size),
-      fileName: value('fileName'),
-      firmwareUpgradeType: value('firmwareUpgradeType'),
-    };
+    let input: Record<string, unknown>;
+    if (value('source') === 'HUAWEI') {
+      input = { source: 'HUAWEI', model: value('model'), version: value('version'), fileId: value('fileId'), kind: value('kind') };
+    } else {
+      const size = value('fileSize');
+      if (!/^\d+$/.test(size)) return errors.show(null, [{ field: 'fileSize', message: 'Enter the size as a whole number of bytes.' }]);
+      input = {
+        model: value('model'),
+        version: value('version'),
+        fileUrl: value('fileUrl'),
+        md5: value('md5'),
+        fileSize: Number(size),
+        fileName: value('fileName'),
+        firmwareUpgradeType: value('firmwareUpgradeType'),
+      };
+    }
     busy = true;
     setText(result, 'Registering the package…');
     request<{ registerFirmwarePackage: FirmwarePackage }>(REGISTER_PACKAGE, { input })
       .then(({ registerFirmwarePackage: pkg }) => {
         setText(result, `Package registered: ${pkg.modelName ?? pkg.model} ${pkg.version}.`);
         form.reset();
+        showPlatformFields();
         onRegistered(pkg);
       })
       .catch((error: unknown) => {

@@ -288,4 +288,33 @@ describeInChromium('the Rollouts view in Chromium', () => {
     expect(await article.locator('.rollout-actions button:not([disabled])').count()).toBe(0);
     await behind.close();
   });
+  test('a Huawei package is registered through the same form: only its platform\'s fields show, a missing file id is named', async () => {
+    await page.goto(`${gateway!.url}/dashboard`);
+    await until(async () => (await page.locator('#package-source').count()) === 1, 'the package form');
+    expect(await page.locator('#package-fileUrl').isVisible()).toBe(true);
+    expect(await page.locator('#package-fileId').isVisible()).toBe(false);
+
+    await page.locator('#package-source').selectOption('HUAWEI');
+    expect(await page.locator('#package-fileUrl').isVisible()).toBe(false);
+    expect(await page.locator('#package-fileId').isVisible()).toBe(true);
+    await page.locator('#package-model').fill('HW-NB-1');
+    await page.locator('#package-version').fill('2.0.0');
+    await page.getByRole('button', { name: 'Register the package' }).click();
+    await until(async () => (await page.locator('#package-fileId').getAttribute('aria-invalid')) === 'true', 'the file id marked missing');
+    expect(await page.locator('#package-form-errors a[href="#package-fileId"]').count()).toBe(1);
+
+    await page.locator('#package-fileId').fill('fw-2.0.0');
+    await page.locator('#package-kind').selectOption('SOFTWARE');
+    await page.getByRole('button', { name: 'Register the package' }).click();
+    await until(async () => (await text(page.locator('#package-form-result'))).startsWith('Package registered'), 'the Huawei package', 10_000, () =>
+      text(page.locator('#package-form-errors')),
+    );
+    const stored = await gateway!.gql<{ firmwarePackages: { edges: { node: { source: string; fileId: string; kind: string } }[] } }>(
+      'query { firmwarePackages(first: 10, filter: { source: HUAWEI }) { edges { node { source fileId kind } } } }',
+    );
+    expect(stored.data!.firmwarePackages.edges.map((e) => e.node)).toEqual([{ source: 'HUAWEI', fileId: 'fw-2.0.0', kind: 'SOFTWARE' }]);
+    // The form is back to DJI, with its own fields.
+    expect(await page.locator('#package-source').inputValue()).toBe('DJI');
+    expect(await page.locator('#package-fileUrl').isVisible()).toBe(true);
+  });
 });
