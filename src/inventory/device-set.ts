@@ -47,12 +47,10 @@ export class DeviceSet implements DeferredWrites {
 
   /** Several devices of one source, reading those not known yet in one query. */
   async getMany(tx: EntityManager, source: UpgradeSource, deviceIds: readonly string[]): Promise<Map<string, Device | null>> {
-    const missing = deviceIds.filter((id) => !this.devices.has(key(source, id)));
-    if (missing.length > 0) {
-      const rows = await tx.find(Device, { where: { source, deviceId: In(missing) } });
-      for (const id of missing) this.devices.set(key(source, id), null);
-      for (const row of rows) this.devices.set(key(source, row.deviceId), row);
-    }
+    await this.readerFor(
+      tx,
+      deviceIds.map((deviceId) => ({ source, deviceId })),
+    )?.();
     return new Map(deviceIds.map((id) => [id, this.devices.get(key(source, id)) ?? null]));
   }
 
