@@ -1,7 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import { buildSchema, GraphQLError, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { createSharedSubscribe, type SharedSubscribeOptions } from '../src/graphql/shared-execution';
-import { listenToTopic } from '../src/server/pubsub';
+import { TOPICS } from '../src/recorder/event-bus';
+import { createGatewayPubSub } from '../src/server/pubsub';
 
 const schema = buildSchema(/* GraphQL */ `
   type Query {
@@ -20,19 +20,18 @@ const schema = buildSchema(/* GraphQL */ `
 const TEXT = 'subscription($after: String, $tag: String) { message(after: $after, tag: $tag) { id text } }';
 
 /**
- * A tiny gateway: every subscriber listens to one topic of an event target
- * (the gateway's own listener), every event is one object dispatched to all,
+ * A tiny gateway: every subscriber listens to one topic of the gateway's own
+ * in-memory pub/sub, every event is one object dispatched to all,
  * and the resolvers of `Message` count their calls.
  */
 function setup(options?: SharedSubscribeOptions) {
-  const target = new EventTarget();
-  setMaxListeners(Infinity, target);
+  const { pubSub, listen } = createGatewayPubSub(undefined);
   const calls = { text: 0, boom: 0, sourceReturns: 0 };
   let sequence = 0;
   const rootValue = {
     message: (args: { after?: string | null }) => {
       if (args.after === 'bad') throw new GraphQLError('Invalid after');
-      const source = listenToTopic<unknown>(target, 'message');
+      const source = listen<unknown>(TOPICS.UPGRADE_PROGRESS);
       return {
         next: () => source.next(),
         return: () => {
@@ -60,7 +59,7 @@ function setup(options?: SharedSubscribeOptions) {
         },
       },
     };
-    target.dispatchEvent(new CustomEvent('message', { detail: payload }));
+    pubSub.publish(TOPICS.UPGRADE_PROGRESS, payload as never);
   };
   const sharedSubscribe = createSharedSubscribe(options);
   // Every subscriber parses its own copy, as graphql-ws's onSubscribe does.

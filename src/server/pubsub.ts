@@ -24,7 +24,10 @@ export class SubscriberOverflowError extends Error {
  * One subscriber's bounded buffer as an async iterator: `push` hands it a
  * message, `detach` is called once when it ends (its consumer returned, or it
  * fell more than `capacity` messages behind: then its next read throws
- * {@link SubscriberOverflowError}).
+ * {@link SubscriberOverflowError}). (graphql-yoga's `subscribe` shares one
+ * buffer object among all subscribers when given one, and without one its
+ * overflow throws inside the publisher's dispatch; neither is acceptable for
+ * slow sockets.)
  */
 function bufferedSubscriber<T>(capacity: number, detach: () => void): { push: (value: T) => void; iterator: AsyncIterableIterator<T> } {
   const queue: T[] = [];
@@ -73,20 +76,6 @@ function bufferedSubscriber<T>(capacity: number, detach: () => void): { push: (v
     },
   };
   return { push, iterator };
-}
-
-/**
- * Listens to one topic of an event target as an async iterator, with a bounded
- * buffer of its own. (graphql-yoga's `subscribe` shares one buffer object
- * among all subscribers when given one, and without one its overflow throws
- * inside the publisher's dispatch; neither is acceptable for slow sockets.)
- * The listener is attached at once, which resumable subscriptions rely on.
- */
-export function listenToTopic<T>(target: EventTarget, topic: string, capacity = SUBSCRIBER_BUFFER): AsyncIterableIterator<T> {
-  const listener = (event: Event) => subscriber.push((event as CustomEvent<T>).detail);
-  const subscriber = bufferedSubscriber<T>(capacity, () => target.removeEventListener(topic, listener));
-  target.addEventListener(topic, listener);
-  return subscriber.iterator;
 }
 
 type RoutingKeys = (message: never) => readonly (string | null | undefined)[];
