@@ -15,7 +15,6 @@ import {
   Kind,
   NoSchemaIntrospectionCustomRule,
   type OperationDefinitionNode,
-  parse,
   specifiedRules,
   validate,
   type ExecutionArgs,
@@ -29,6 +28,7 @@ import { createContext, type GraphQLContext, type GraphQLServices } from '../gra
 import { ErrorCode } from '../graphql/errors';
 import { documentCost, listCostRule } from '../graphql/list-cost';
 import { maskExecutionResult } from '../graphql/mask-errors';
+import { ParsedDocuments } from '../graphql/parsed-documents';
 import { createSharedSubscribe } from '../graphql/shared-execution';
 import { hideSuggestions, withoutSuggestions } from '../graphql/suggestions';
 import { type ApiAuth, type AuthResult, connectionParamsToken, normaliseOrigin, originAllowed, type Principal, Role } from './auth';
@@ -218,6 +218,8 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
   type Ctx = WsContext<Record<string, unknown> | undefined, Extra>;
   const principalOf = (ctx: object): Principal => principals.get(ctx) ?? unauthenticatedPrincipal();
   const budget = new SubscriptionBudget(SUBSCRIPTION_LIMITS);
+  // Every socket of a dashboard sends the same documents: parsed once (see ParsedDocuments).
+  const documents = new ParsedDocuments({ max: 500, maxTotalLength: 256 * 1024, maxLength: 16 * 1024, parseOptions: { maxTokens: MAX_TOKENS } });
   const release = (ctx: object, id: string) => {
     if (budget.release(ctx, id)) metrics.activeSubscriptions.dec();
   };
@@ -247,7 +249,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       },
       onSubscribe: (ctx: Ctx, id, payload) => {
         const principal = principalOf(ctx);
-        const prepared = prepareOperation(schema, [...wsValidationRules, listCostRule(MAX_LIST_COST, payload.variables)], payload);
+        const prepared = prepareOperation(documents, schema, [...wsValidationRules, listCostRule(MAX_LIST_COST, payload.variables)], payload);
         if (!('document' in prepared)) return prepared.map((e) => (hidingSuggestions ? hideSuggestions(e) : e));
         const refused = authorize(principal, prepared.operation, log, 'websocket');
         if (refused) {
@@ -393,13 +395,14 @@ type SubscribeMessagePayload = { query: string; operationName?: string | null; v
 
 /** Parses and validates a WebSocket operation as Apollo does an HTTP one; the errors to answer with otherwise. */
 function prepareOperation(
+  documents: ParsedDocuments,
   schema: GraphQLSchema,
   rules: readonly ValidationRule[],
   payload: SubscribeMessagePayload,
 ): { document: import('graphql').DocumentNode; operation: OperationDefinitionNode; args: ExecutionArgs } | readonly GraphQLError[] {
   let document;
   try {
-    document = parse(payload.query, { maxTokens: MAX_TOKENS });
+    document = documents.parse(payload.query);
   } catch (error) {
     return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
   }
