@@ -72,6 +72,8 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
       let lastSend = 0;
       let minInFlight = Infinity;
       let area = 0;
+      /** The area up to the last ota_create: the mean is over the time devices were queued, the drain after it is not. */
+      let areaAtLastSend = 0;
       let lastChange = 0;
       const finishes: number[] = [];
       const gaps: number[] = [];
@@ -96,6 +98,7 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
         if (steadySince !== null && sends < docks) minInFlight = Math.min(minInFlight, inFlight);
         const n = message.data.devices.length;
         change(n);
+        areaAtLastSend = area;
         const sn = topic.split('/')[2];
         const reply = { tid: message.tid, bid: message.bid, timestamp: Date.now(), method: 'ota_create', data: { result: 0, output: { status: 'in_progress' } } };
         void client.publishAsync(`thing/product/${sn}/services_reply`, JSON.stringify(reply), { qos: 1 });
@@ -139,7 +142,7 @@ export async function rolloutBench(ctx: ScenarioContext): Promise<RolloutBenchRe
         docks,
         maxInProgress: cap,
         upgradeMs,
-        meanInFlight: steadyMs > 0 ? area / steadyMs : NaN,
+        meanInFlight: steadyMs > 0 ? areaAtLastSend / steadyMs : NaN,
         minInFlight: Number.isFinite(minInFlight) ? minInFlight : NaN,
         maxInFlight,
         finishToNextStartMs: distribution(gaps),
