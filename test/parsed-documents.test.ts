@@ -14,7 +14,7 @@ test('the same text gives the same document, parsed once', () => {
   expect(print(first)).toContain('upgradeProgress(taskId: $taskId)');
 });
 
-test('a syntax error is thrown every time, and nothing is kept for it', () => {
+test('a syntax error is thrown every time it is sent', () => {
   const documents = new ParsedDocuments({ max: 10, maxTotalLength: 10_000, maxLength: 1_000 });
   expect(() => documents.parse('subscription {')).toThrow(GraphQLError);
   expect(() => documents.parse('subscription {')).toThrow(GraphQLError);
