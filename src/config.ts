@@ -88,6 +88,13 @@ const EnvSchema = z.object({
   DJI_SEND_ATTEMPTS: positiveInt(3),
   STALE_AFTER_MS: positiveInt(20 * 60 * 1000),
   LEDGER_RETENTION_DAYS: positiveInt(30),
+  // V8's heap growing factor, 1 + this/100 (see server.ts); 0 leaves V8's own heuristics.
+  HEAP_GROWING_PERCENT: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0..400')
+    .max(400, 'must be 0..400')
+    .default(60),
   // Checked by parseApiTokens (names, roles, length); set but blank is a mistake, not "no token".
   API_TOKENS: z.string().optional(),
   API_ALLOW_ANONYMOUS: bool(false),
@@ -187,6 +194,12 @@ export interface Config {
   readonly djiSendAttempts: number;
   readonly staleAfterMs: number;
   readonly ledgerRetentionDays: number;
+  /**
+   * How far V8 lets the old generation grow past what its last full collection
+   * left alive, in percent (0: V8's own heuristics, which allow 2 to 4 times).
+   * Applied by the process entry point (server.ts), not by startGateway.
+   */
+  readonly heapGrowingPercent: number;
   /** The embedded broker (without `mqttUrl`): who may connect, and its bounds. */
   readonly mqttBroker: {
     /** Mosquitto password file; unset: clients connect without a password, on loopback only unless `allowAnonymous`. */
@@ -292,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     djiSendAttempts: e.DJI_SEND_ATTEMPTS,
     staleAfterMs: e.STALE_AFTER_MS,
     ledgerRetentionDays: e.LEDGER_RETENTION_DAYS,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     mqttBroker: {
       passwordFile: e.MQTT_PASSWORD_FILE,
       identityFile: e.MQTT_IDENTITY_FILE,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from './config';
 import { startGateway, type Gateway } from './gateway';
 import { configSecrets } from './config';
@@ -26,6 +27,11 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // V8 lets the heap grow to two to four times what is live before it collects it, because the
+  // machine has room: at 2,000 docks and 1,000 subscribers 105 MB live made 430 MB RSS. A smaller
+  // growing factor keeps RSS near 240 MB for about 5 % more CPU, with the same latency (README
+  // "Performance"). The flag is read at every collection, so setting it here takes effect.
+  if (config.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
   const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
 
   let gateway: Gateway;

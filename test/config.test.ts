@@ -26,7 +26,15 @@ test('an empty environment gives the documented defaults', () => {
     djiSendAttempts: 3,
     staleAfterMs: 20 * 60 * 1000,
     ledgerRetentionDays: 30,
+    heapGrowingPercent: 60,
   });
+});
+
+test('HEAP_GROWING_PERCENT is a whole number of percent, 0 leaving V8 its own heuristics', () => {
+  expect(loadConfig({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+  expect(loadConfig({ HEAP_GROWING_PERCENT: '150' }).heapGrowingPercent).toBe(150);
+  expect(() => loadConfig({ HEAP_GROWING_PERCENT: '-5' })).toThrow(/HEAP_GROWING_PERCENT must be 0\.\.400/);
+  expect(() => loadConfig({ HEAP_GROWING_PERCENT: 'lots' })).toThrow(/HEAP_GROWING_PERCENT must be a number/);
 });
 
 test('empty strings count as unset', () => {
