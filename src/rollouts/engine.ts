@@ -24,7 +24,7 @@ import {
 } from './domain';
 import { endAttemptIn } from './attempt-end';
 import { HuaweiWaves, type HuaweiWaveSender } from './huawei-waves';
-import { addMove, countsOf, dbDate, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
+import { addMove, countsOf, dueQueuedTargets, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
 
 /** Starts a DJI upgrade inside the caller's writer unit (the DJI command sender). */
 export interface UpgradeDispatcher {
@@ -397,15 +397,7 @@ export class RolloutEngine {
     hooks: (() => void)[],
     watched: Set<string>,
   ): Promise<{ sent: number; unsendable: number }> {
-    const candidates = await tx
-      .getRepository(RolloutTarget)
-      .createQueryBuilder('t')
-      .where('t.rollout_id = :id AND t.status = :queued AND t.source = :dji', { id: rollout.id, queued: RolloutTargetStatus.QUEUED, dji: UpgradeSource.DJI })
-      .andWhere('t.not_before <= :now', { now: dbDate(tx, RolloutTarget, 'notBefore', now) })
-      .orderBy('t.not_before', 'ASC')
-      .addOrderBy('t.id', 'ASC')
-      .take(Math.min(MAX_CANDIDATES, room * CANDIDATES_PER_SLOT + 2))
-      .getMany();
+    const candidates = await dueQueuedTargets(tx, rollout.id, UpgradeSource.DJI, now, Math.min(MAX_CANDIDATES, room * CANDIDATES_PER_SLOT + 2));
     if (candidates.length === 0) return { sent: 0, unsendable: 0 };
     const gateways = [...new Set(candidates.map((t) => t.gatewaySn))];
     const busyTargets = await tx

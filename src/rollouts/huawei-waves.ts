@@ -9,7 +9,7 @@ import type { WriteQueue } from '../recorder/write-queue';
 import { FirmwarePackage, Rollout, RolloutTarget, UpgradeTask } from '../store/entities';
 import { endAttemptIn } from './attempt-end';
 import { RolloutStatus, RolloutTargetStatus, afterTargetsEnded, attemptOutcome, moveCounts, type AttemptOutcome } from './domain';
-import { addMove, countsOf, dbDate, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
+import { addMove, countsOf, dueQueuedTargets, settingsOf, updateCounts, type CountDelta } from './rollout-rows';
 
 /** What the rollouts need of the Huawei command side (src/ingest/huawei/northbound: HuaweiUpgradeStarter). */
 export interface HuaweiWaveSender {
@@ -95,15 +95,7 @@ export class HuaweiWaves {
    * @returns how many went IN_PROGRESS, and what to run after the commit (the platform calls)
    */
   async claimIn(tx: EntityManager, rollout: Rollout, room: number, now: Date): Promise<{ claimed: number; afterCommit: () => void }> {
-    const queued = await tx
-      .getRepository(RolloutTarget)
-      .createQueryBuilder('t')
-      .where('t.rollout_id = :id AND t.status = :queued AND t.source = :huawei', { id: rollout.id, queued: RolloutTargetStatus.QUEUED, huawei: UpgradeSource.HUAWEI })
-      .andWhere('t.not_before <= :now', { now: dbDate(tx, RolloutTarget, 'notBefore', now) })
-      .orderBy('t.not_before', 'ASC')
-      .addOrderBy('t.id', 'ASC')
-      .take(room)
-      .getMany();
+    const queued = await dueQueuedTargets(tx, rollout.id, UpgradeSource.HUAWEI, now, room);
     if (queued.length === 0) return { claimed: 0, afterCommit: () => undefined };
     const byPackage = new Map<string, RolloutTarget[]>();
     for (const t of queued) byPackage.set(t.packageId!, [...(byPackage.get(t.packageId!) ?? []), t]);

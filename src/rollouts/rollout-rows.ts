@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import { Rollout } from '../store/entities';
-import { COUNT_FIELD, type RolloutCounts, type RolloutSettings, type RolloutTargetStatus } from './domain';
+import type { UpgradeSource } from '../domain';
+import { Rollout, RolloutTarget } from '../store/entities';
+import { COUNT_FIELD, RolloutTargetStatus, type RolloutCounts, type RolloutSettings } from './domain';
 
 /** The counts kept in a rollout row. */
 export function countsOf(r: Rollout): RolloutCounts {
@@ -79,4 +80,20 @@ export async function updateCounts(
 export function dbDate(tx: EntityManager, entity: Function, property: string, value: Date): unknown {
   const column = tx.connection.getMetadata(entity).findColumnWithPropertyName(property)!;
   return tx.connection.driver.preparePersistentValue(value, column);
+}
+
+/**
+ * Up to `limit` queued targets of one platform in `rollout` that may go at
+ * `now`, the longest waiting first.
+ */
+export function dueQueuedTargets(tx: EntityManager, rolloutId: string, source: UpgradeSource, now: Date, limit: number): Promise<RolloutTarget[]> {
+  return tx
+    .getRepository(RolloutTarget)
+    .createQueryBuilder('t')
+    .where('t.rollout_id = :id AND t.status = :queued AND t.source = :source', { id: rolloutId, queued: RolloutTargetStatus.QUEUED, source })
+    .andWhere('t.not_before <= :now', { now: dbDate(tx, RolloutTarget, 'notBefore', now) })
+    .orderBy('t.not_before', 'ASC')
+    .addOrderBy('t.id', 'ASC')
+    .take(limit)
+    .getMany();
 }
