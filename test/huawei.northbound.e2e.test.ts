@@ -3,13 +3,13 @@
  * against the simulated platform over HTTPS with mutual TLS. The platform
  * pushes to the gateway's real callback.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimulatedHuaweiPlatform } from '../src/simulators/huawei-platform-server';
 import { collect, startTestGateway, type TestGateway } from './support/gateway';
-import { capturingLogger, eventually, expectNoSecrets, startPlatform, testPki } from './support/huawei-platform';
+import { capturingLogger, eventually, expectNoSecrets, huaweiGatewayEnv, startPlatform, TEST_WEBHOOK_TOKEN } from './support/huawei-platform';
+import { freePort } from './support/mosquitto';
 import { flat } from './support/relay';
 
 jest.setTimeout(60_000);
@@ -30,31 +30,12 @@ let platform: SimulatedHuaweiPlatform;
 let gateway: TestGateway | undefined;
 let log: ReturnType<typeof capturingLogger>;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startGatewayFor(p: SimulatedHuaweiPlatform, env: Record<string, string> = {}): Promise<TestGateway> {
-  const pki = testPki();
-  writeFileSync(join(dir, 'ca.pem'), pki.caCert);
-  writeFileSync(join(dir, 'client.pem'), pki.clientCert);
-  writeFileSync(join(dir, 'client-key.pem'), pki.clientKey);
   const port = await freePort();
   return startTestGateway(
     {
       PORT: String(port),
-      WEBHOOK_TOKEN: 'callback-token-1234',
-      HUAWEI_API_URL: p.url,
-      HUAWEI_APP_ID: p.appId,
-      HUAWEI_SECRET: p.secret,
-      HUAWEI_CA_FILE: join(dir, 'ca.pem'),
-      HUAWEI_CLIENT_CERT_FILE: join(dir, 'client.pem'),
-      HUAWEI_CLIENT_KEY_FILE: join(dir, 'client-key.pem'),
-      HUAWEI_CALLBACK_URL: `http://127.0.0.1:${port}/v1.0.0/messageReceiver?token=callback-token-1234`,
+      ...huaweiGatewayEnv(dir, p, port),
       HUAWEI_RECONCILE_INTERVAL_MS: '3600000',
       ...env,
     },
@@ -87,7 +68,7 @@ afterEach(async () => {
   await platform?.stop();
   rmSync(dir, { recursive: true, force: true });
   // Nothing the gateway logged, at trace level, holds the secret, a token or the callback token.
-  expectNoSecrets(log.lines, [platform.secret, ...platform.issuedTokens, 'callback-token-1234']);
+  expectNoSecrets(log.lines, [platform.secret, ...platform.issuedTokens, TEST_WEBHOOK_TOKEN]);
 });
 
 test('registers the callback for the four upgrade notifications at start, retrying until it succeeds; /readyz reports it', async () => {

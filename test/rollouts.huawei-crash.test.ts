@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './support/gateway';
 import { querySqlite, startGatewayProcess, type GatewayProcess } from './support/gateway-process';
-import { startPlatform, testPki } from './support/huawei-platform';
+import { huaweiGatewayEnv, startPlatform } from './support/huawei-platform';
 import { freePort } from './support/mosquitto';
 import { rowIdOf } from './support/relay';
 
@@ -21,11 +21,8 @@ test('kill -9 while the platform creates a wave: after the restart the task is f
   const dir = mkdtempSync(join(tmpdir(), 'ota-rollout-huawei-crash-'));
   const db = join(dir, 'gateway.sqlite');
   const platform = await startPlatform({ stepMs: 60 });
-  const pki = testPki();
-  writeFileSync(join(dir, 'ca.pem'), pki.caCert);
-  writeFileSync(join(dir, 'client.pem'), pki.clientCert);
-  writeFileSync(join(dir, 'client-key.pem'), pki.clientKey);
   const [port, mqttPort] = [await freePort(), await freePort()];
+  const huawei = huaweiGatewayEnv(dir, platform, port);
   const start = () =>
     startGatewayProcess({
       dir,
@@ -39,14 +36,7 @@ test('kill -9 while the platform creates a wave: after the restart the task is f
         ROLLOUT_TICK_MS: '100',
         ROLLOUT_RETRY_DELAY_MS: '200',
         ROLLOUT_HUAWEI_WAVE_GRACE_MS: '1000',
-        WEBHOOK_TOKEN: 'callback-token-1234',
-        HUAWEI_API_URL: platform.url,
-        HUAWEI_APP_ID: platform.appId,
-        HUAWEI_SECRET: platform.secret,
-        HUAWEI_CA_FILE: join(dir, 'ca.pem'),
-        HUAWEI_CLIENT_CERT_FILE: join(dir, 'client.pem'),
-        HUAWEI_CLIENT_KEY_FILE: join(dir, 'client-key.pem'),
-        HUAWEI_CALLBACK_URL: `http://127.0.0.1:${port}/v1.0.0/messageReceiver?token=callback-token-1234`,
+        ...huawei,
         HUAWEI_RECONCILE_INTERVAL_MS: '1000',
       },
     });

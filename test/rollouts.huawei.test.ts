@@ -3,14 +3,14 @@
  * against the simulated Huawei platform over HTTPS with mutual TLS. Each wave
  * is one platform task; the platform's pushes end the devices.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpgradeSource } from '../src/domain';
 import type { SimulatedHuaweiPlatform } from '../src/simulators/huawei-platform-server';
 import { eventually, startTestGateway, type TestGateway } from './support/gateway';
-import { capturingLogger, expectNoSecrets, startPlatform, testPki } from './support/huawei-platform';
+import { capturingLogger, expectNoSecrets, huaweiGatewayEnv, startPlatform, TEST_WEBHOOK_TOKEN } from './support/huawei-platform';
+import { freePort } from './support/mosquitto';
 import { seedDevices } from './support/rollouts';
 import { rowIdOf } from './support/relay';
 
@@ -27,14 +27,6 @@ let gw: TestGateway;
 let log: ReturnType<typeof capturingLogger>;
 /** Every moment a task was created with more devices in flight on the platform than the cap. */
 const capViolations: string[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Devices of `prefix` the platform has not finished, across its tasks. */
 function platformInFlight(prefix: string): number {
@@ -59,22 +51,11 @@ beforeAll(async () => {
       }
     },
   });
-  const pki = testPki();
-  writeFileSync(join(dir, 'ca.pem'), pki.caCert);
-  writeFileSync(join(dir, 'client.pem'), pki.clientCert);
-  writeFileSync(join(dir, 'client-key.pem'), pki.clientKey);
   const port = await freePort();
   gw = await startTestGateway(
     {
       PORT: String(port),
-      WEBHOOK_TOKEN: 'callback-token-1234',
-      HUAWEI_API_URL: platform.url,
-      HUAWEI_APP_ID: platform.appId,
-      HUAWEI_SECRET: platform.secret,
-      HUAWEI_CA_FILE: join(dir, 'ca.pem'),
-      HUAWEI_CLIENT_CERT_FILE: join(dir, 'client.pem'),
-      HUAWEI_CLIENT_KEY_FILE: join(dir, 'client-key.pem'),
-      HUAWEI_CALLBACK_URL: `http://127.0.0.1:${port}/v1.0.0/messageReceiver?token=callback-token-1234`,
+      ...huaweiGatewayEnv(dir, platform, port),
       HUAWEI_RECONCILE_INTERVAL_MS: '3600000',
       ROLLOUT_TICK_MS: '100',
       ROLLOUT_RETRY_DELAY_MS: '200',
@@ -89,7 +70,7 @@ afterAll(async () => {
   await gw?.stop();
   await platform?.stop();
   rmSync(dir, { recursive: true, force: true });
-  expectNoSecrets(log.lines, [platform.secret, ...platform.issuedTokens, 'callback-token-1234']);
+  expectNoSecrets(log.lines, [platform.secret, ...platform.issuedTokens, TEST_WEBHOOK_TOKEN]);
 });
 
 interface RolloutView {

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { SimulatedHuaweiPlatform, type SimulatedPlatformOptions } from '../../src/simulators/huawei-platform-server';
@@ -14,6 +16,31 @@ export async function startPlatform(options: SimulatedPlatformOptions = {}): Pro
   const platform = new SimulatedHuaweiPlatform({ pki: testPki(), stepMs: 100, ...options });
   await platform.start();
   return platform;
+}
+
+/** The webhook token of {@link huaweiGatewayEnv}'s gateways (a secret the logs must never show). */
+export const TEST_WEBHOOK_TOKEN = 'callback-token-1234';
+
+/**
+ * The settings of a gateway on `port` that talks to `platform` over mutual TLS
+ * and takes its pushes: writes the file's PKI into `dir` (the CA and the
+ * client certificate and key) and points HUAWEI_* at them and at the platform.
+ */
+export function huaweiGatewayEnv(dir: string, platform: SimulatedHuaweiPlatform, port: number): Record<string, string> {
+  const pki = testPki();
+  writeFileSync(join(dir, 'ca.pem'), pki.caCert);
+  writeFileSync(join(dir, 'client.pem'), pki.clientCert);
+  writeFileSync(join(dir, 'client-key.pem'), pki.clientKey);
+  return {
+    WEBHOOK_TOKEN: TEST_WEBHOOK_TOKEN,
+    HUAWEI_API_URL: platform.url,
+    HUAWEI_APP_ID: platform.appId,
+    HUAWEI_SECRET: platform.secret,
+    HUAWEI_CA_FILE: join(dir, 'ca.pem'),
+    HUAWEI_CLIENT_CERT_FILE: join(dir, 'client.pem'),
+    HUAWEI_CLIENT_KEY_FILE: join(dir, 'client-key.pem'),
+    HUAWEI_CALLBACK_URL: `http://127.0.0.1:${port}/v1.0.0/messageReceiver?token=${TEST_WEBHOOK_TOKEN}`,
+  };
 }
 
 /** A logger at trace level whose every line is kept. */
