@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import Aedes, { type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { describeIdentity, isValidSn, mayPublish, maySubscribe, parseDjiTopic, type Identity } from './acl';
@@ -8,6 +9,7 @@ import type { CredentialStore } from './credentials';
 import { announcedSubDevices, SubDeviceRegistry } from './sub-devices';
 import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './broker-limits';
 import { listenError } from '../startup-error';
+import { holdWritesForTurn } from '../net/turn-writes';
 
 export { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './broker-limits';
 
@@ -286,7 +288,11 @@ export async function startEmbeddedBroker(
       const handled = ingest.onMessage(packet.topic, payload, { redelivered: packet.dup === true });
       inFlight.add(handled);
       handled.then(
-        () => callback(null),
+        () => {
+          // The PUBACKs of a committed batch go out together, one write per dock (see holdWritesForTurn).
+          if (client) holdWritesForTurn(client.conn as Writable);
+          callback(null);
+        },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
       ).finally(() => inFlight.delete(handled));
     },

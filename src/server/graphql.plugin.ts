@@ -24,6 +24,7 @@ import {
 import type { Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { TurnBatchedWebSocket } from './turn-batched-websocket';
 import { createContext, type GraphQLContext, type GraphQLServices } from '../graphql/context';
 import { ErrorCode } from '../graphql/errors';
 import { documentCost, listCostRule } from '../graphql/list-cost';
@@ -193,7 +194,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
 
   // noServer: the HTTP server's own errors (a taken port) stay with Fastify instead of
   // being re-emitted by ws; only upgrades to the GraphQL path are accepted.
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD });
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_PAYLOAD, WebSocket: TurnBatchedWebSocket });
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== GRAPHQL_PATH) {
@@ -209,6 +210,7 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       return;
     }
     wsServer.handleUpgrade(request, socket, head, (ws) => {
+      ws.writesTo(socket);
       quietOversizedFrames(ws, log);
       wsServer.emit('connection', ws, request);
     });

@@ -1,0 +1,128 @@
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { holdWritesForTurn } from '../src/net/turn-writes';
+import { EAGER_SEND_MAX_QUEUED_BYTES, TurnBatchedWebSocket } from '../src/server/turn-batched-websocket';
+
+/** A stream that records each write it is handed by Node: one entry per system call a socket would make. */
+function recordingStream(): { stream: Writable; writes: string[][] } {
+  const writes: string[][] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      writes.push([chunk.toString()]);
+      done();
+    },
+    writev(chunks, done) {
+      writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString()));
+      done();
+    },
+  });
+  return { stream, writes };
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('holdWritesForTurn', () => {
+  it('sends what a turn wrote to a stream in one write, in order, and the next turn in another', async () => {
+    const { stream, writes } = recordingStream();
+    for (let i = 0; i < 50; i++) {
+      holdWritesForTurn(stream);
+      stream.write(`a${i}`);
+    }
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(writes).toEqual([Array.from({ length: 50 }, (_, i) => `a${i}`)]);
+
+    holdWritesForTurn(stream);
+    stream.write('b0');
+    stream.write('b1');
+    await nextTurn();
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toEqual(['b0', 'b1']);
+  });
+
+  it('holds many streams in one turn and leaves a finished or destroyed one alone', async () => {
+    const one = recordingStream();
+    const two = recordingStream();
+    const ended = recordingStream();
+    ended.stream.end();
+    const destroyed = recordingStream();
+    for (const { stream } of [one, two, ended, destroyed]) holdWritesForTurn(stream);
+    destroyed.stream.destroy();
+    one.stream.write('x');
+    two.stream.write('y');
+    await nextTurn();
+    expect(one.writes).toEqual([['x']]);
+    expect(two.writes).toEqual([['y']]);
+    expect(ended.stream.writableCorked).toBe(0);
+  });
+});
+
+describe('TurnBatchedWebSocket', () => {
+  let server: WebSocketServer;
+  let client: WebSocket;
+  let socket: TurnBatchedWebSocket;
+  const received: string[] = [];
+
+  beforeEach(async () => {
+    received.length = 0;
+    server = new WebSocketServer({ port: 0, host: '127.0.0.1', WebSocket: TurnBatchedWebSocket });
+    const accepted = new Promise<TurnBatchedWebSocket>((resolve) =>
+      server.once('connection', (ws: TurnBatchedWebSocket, request) => {
+        ws.writesTo(request.socket);
+        resolve(ws);
+      }),
+    );
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    client.on('message', (data) => received.push(String(data)));
+    await new Promise((resolve) => client.once('open', resolve));
+    socket = await accepted;
+  });
+
+  afterEach(async () => {
+    client.terminate();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Sends as graphql-ws does: each frame after the last one's callback. */
+  async function sendInOrder(frames: readonly string[], progress?: { sent: number }): Promise<void> {
+    for (const frame of frames) {
+      await new Promise<void>((resolve, reject) => socket.send(frame, (error) => (error ? reject(error) : resolve())));
+      if (progress) progress.sent++;
+    }
+  }
+
+  it('delivers every frame of a burst, in order', async () => {
+    const frames = Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: '1', type: 'next', payload: { i } }));
+    await sendInOrder(frames);
+    await waitFor(() => received.length === frames.length);
+    expect(received).toEqual(frames);
+  });
+
+  it('stops calling back early for a peer that does not read: what it holds stays bounded', async () => {
+    client.pause();
+    const frame = 'x'.repeat(16 * 1024);
+    // Far more than the kernel's socket buffers take on loopback.
+    const frames = Array.from({ length: 4096 }, () => frame);
+    const progress = { sent: 0 };
+    const sending = sendInOrder(frames, progress);
+    // Wait until the sender is stuck, waiting for the peer.
+    let last = -1;
+    while (progress.sent !== last) {
+      last = progress.sent;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(progress.sent).toBeLessThan(frames.length);
+    expect(socket.bufferedAmount).toBeLessThan(EAGER_SEND_MAX_QUEUED_BYTES + 2 * frame.length);
+
+    client.resume();
+    await sending;
+    await waitFor(() => received.length === frames.length);
+    expect(received.every((text) => text === frame)).toBe(true);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
