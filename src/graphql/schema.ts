@@ -36,3 +36,15 @@ export const RESOLVERS = [
 export function buildGatewaySchema(pubSub: GatewayPubSub): Promise<GraphQLSchema> {
   return buildSchema({ resolvers: RESOLVERS, pubSub, validate: false });
 }
+
+/**
+ * The arguments of the root subscription fields. Each only selects which
+ * events a subscriber gets, or where its stream starts: the fields' resolvers
+ * return the event itself. So subscribers of one document with different
+ * filters still share one execution per event (see
+ * `createSharedSubscribe`'s `streamOnlyArguments`): a thousand dashboards each
+ * watching their own task or dock cost one execution of an event, not one per
+ * distinct filter. test/schema.test.ts checks that no subscription field has
+ * an argument missing here.
+ */
+export const SUBSCRIPTION_FILTER_ARGUMENTS = ['after', 'fromStart', 'taskId', 'gatewaySn', 'deviceId', 'id'] as const;

@@ -30,6 +30,7 @@ import { ErrorCode } from '../graphql/errors';
 import { documentCost, listCostRule } from '../graphql/list-cost';
 import { maskExecutionResult } from '../graphql/mask-errors';
 import { ParsedDocuments } from '../graphql/parsed-documents';
+import { SUBSCRIPTION_FILTER_ARGUMENTS } from '../graphql/schema';
 import { createSharedSubscribe } from '../graphql/shared-execution';
 import { hideSuggestions, withoutSuggestions } from '../graphql/suggestions';
 import { type ApiAuth, type AuthResult, connectionParamsToken, normaliseOrigin, originAllowed, type Principal, Role } from './auth';
@@ -233,6 +234,8 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       // each execution gets fresh DataLoaders, so that no subscription's cache feeds another's results.
       // Nothing a subscription resolves depends on who asked (authorization happens in onSubscribe).
       subscribe: createSharedSubscribe({
+        // Filters and stream starts: one execution per event whatever each subscriber filters on.
+        streamOnlyArguments: SUBSCRIPTION_FILTER_ARGUMENTS,
         executionContext: (args) => createContext(services, (args.contextValue as GraphQLContext).principal),
       }),
       onConnect: (ctx: Ctx) => {
