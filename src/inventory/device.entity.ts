@@ -62,7 +62,7 @@ export class Device implements DeviceFacts {
   @Column({ name: 'last_seen_at', type: Date })
   lastSeenAt: Date;
 
-  @Column({ name: 'created_at', type: Date })
+  @Column({ name: 'created_at', type: Date, update: false })
   createdAt: Date;
 
   @Column({ name: 'updated_at', type: Date })

@@ -14,6 +14,14 @@ interface TableShape {
   readonly table: string;
   /** The columns written: every column but a database-generated key. */
   readonly columns: readonly ColumnMetadata[];
+  /**
+   * The columns an `update` write sets: all but the row's identity, i.e. its
+   * primary key and the columns of its unique keys, and the columns declared
+   * `update: false` (creation dates), which never change once a row exists. SQLite rewrites the entries of every index
+   * holding a column a statement sets, even to the same value: leaving the
+   * identity out spares a sub-task three of its four index writes per update.
+   */
+  readonly updatable: readonly ColumnMetadata[];
   readonly primary: string;
   readonly generatedKey: string | null;
 }
@@ -27,9 +35,17 @@ function shapeOf(tx: EntityManager, target: EntityTarget<ObjectLiteral>): TableS
   if (!shape) {
     const metadata = tx.connection.getMetadata(target);
     const generated = metadata.columns.find((c) => c.isGenerated) ?? null;
+    const columns = metadata.columns.filter((c) => !c.isGenerated && !c.isVirtual);
+    const identity = new Set<ColumnMetadata>([
+      ...metadata.primaryColumns,
+      ...metadata.uniques.flatMap((u) => u.columns),
+      ...metadata.indices.filter((i) => i.isUnique).flatMap((i) => i.columns),
+      ...columns.filter((c) => !c.isUpdate),
+    ]);
     shape = {
       table: metadata.tableName,
-      columns: metadata.columns.filter((c) => !c.isGenerated && !c.isVirtual),
+      columns,
+      updatable: columns.filter((c) => !identity.has(c)),
       primary: metadata.primaryColumns[0].databaseName,
       generatedKey: generated?.databaseName ?? null,
     };
@@ -65,8 +81,7 @@ export function rowStatements<T extends ObjectLiteral>(
   const names = shape.columns.map((c) => quote(c.databaseName)).join(', ');
   const conflict =
     onExisting === 'update'
-      ? ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${shape.columns
-          .filter((c) => c.databaseName !== shape.primary)
+      ? ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${shape.updatable
           .map((c) => `${quote(c.databaseName)} = excluded.${quote(c.databaseName)}`)
           .join(', ')}`
       : '';
@@ -140,8 +155,9 @@ export async function runStatements(tx: EntityManager, statements: readonly RowS
  * booleans, transformers), so TypeORM reads the rows back unchanged.
  *
  * With `onExisting: 'update'`, a row whose primary key exists replaces every
- * column of the stored one (`ON CONFLICT … DO UPDATE`, the same on SQLite and
- * PostgreSQL): the caller hands whole rows it read and changed. A conflict on
+ * column of the stored one but its identity (`ON CONFLICT … DO UPDATE`, the
+ * same on SQLite and PostgreSQL; see `TableShape.updatable`): the caller
+ * hands whole rows it read and changed. A conflict on
  * any other unique key still fails the statement.
  *
  * Keys come from `RETURNING`, sorted: both engines draw them in ascending

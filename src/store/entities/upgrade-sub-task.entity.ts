@@ -99,7 +99,7 @@ export class UpgradeSubTask {
   @Column({ name: 'closed_by_stale_sweep', type: 'boolean', default: false })
   closedByStaleSweep: boolean;
 
-  @Column({ name: 'created_at', type: Date })
+  @Column({ name: 'created_at', type: Date, update: false })
   createdAt: Date;
 
   @Column({ name: 'updated_at', type: Date })

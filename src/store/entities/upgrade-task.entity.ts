@@ -77,7 +77,7 @@ export class UpgradeTask {
   @Column({ name: 'progress_sum', type: 'integer', default: 0 })
   progressSum: number;
 
-  @Column({ name: 'created_at', type: Date })
+  @Column({ name: 'created_at', type: Date, update: false })
   createdAt: Date;
 
   @Column({ name: 'updated_at', type: Date })
