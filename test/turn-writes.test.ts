@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { holdWritesForTurn } from '../src/net/turn-writes';
+import { coalesceWritesOfTurn } from '../src/net/turn-writes';
 import { EAGER_SEND_MAX_QUEUED_BYTES, TurnBatchedWebSocket } from '../src/server/turn-batched-websocket';
 
 /** A stream that records each write it is handed by Node: one entry per system call a socket would make. */
@@ -22,23 +22,24 @@ function recordingStream(): { stream: Writable; writes: string[][] } {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe('holdWritesForTurn', () => {
-  it('sends what a turn wrote to a stream in one write, in order, and the next turn in another', async () => {
+describe('coalesceWritesOfTurn', () => {
+  it('sends the first write of a turn at once and the rest of the turn in one write, in order', async () => {
     const { stream, writes } = recordingStream();
     for (let i = 0; i < 50; i++) {
-      holdWritesForTurn(stream);
+      coalesceWritesOfTurn(stream);
       stream.write(`a${i}`);
     }
-    expect(writes).toEqual([]);
+    expect(writes).toEqual([['a0']]);
     await nextTurn();
-    expect(writes).toEqual([Array.from({ length: 50 }, (_, i) => `a${i}`)]);
+    expect(writes).toEqual([['a0'], Array.from({ length: 49 }, (_, i) => `a${i + 1}`)]);
 
-    holdWritesForTurn(stream);
-    stream.write('b0');
-    stream.write('b1');
+    // The next turn starts afresh.
+    for (const chunk of ['b0', 'b1', 'b2']) {
+      coalesceWritesOfTurn(stream);
+      stream.write(chunk);
+    }
     await nextTurn();
-    expect(writes).toHaveLength(2);
-    expect(writes[1]).toEqual(['b0', 'b1']);
+    expect(writes.slice(2)).toEqual([['b0'], ['b1', 'b2']]);
   });
 
   it('holds many streams in one turn and leaves a finished or destroyed one alone', async () => {
@@ -47,13 +48,16 @@ describe('holdWritesForTurn', () => {
     const ended = recordingStream();
     ended.stream.end();
     const destroyed = recordingStream();
-    for (const { stream } of [one, two, ended, destroyed]) holdWritesForTurn(stream);
+    for (const { stream } of [one, two, ended, destroyed]) coalesceWritesOfTurn(stream);
+    for (const { stream } of [one, two, ended, destroyed]) coalesceWritesOfTurn(stream);
     destroyed.stream.destroy();
-    one.stream.write('x');
-    two.stream.write('y');
+    one.stream.write('x1');
+    one.stream.write('x2');
+    two.stream.write('y1');
+    expect(one.writes).toEqual([]);
     await nextTurn();
-    expect(one.writes).toEqual([['x']]);
-    expect(two.writes).toEqual([['y']]);
+    expect(one.writes).toEqual([['x1', 'x2']]);
+    expect(two.writes).toEqual([['y1']]);
     expect(ended.stream.writableCorked).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import type { CredentialStore } from './credentials';
 import { announcedSubDevices, SubDeviceRegistry } from './sub-devices';
 import { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './broker-limits';
 import { listenError } from '../startup-error';
-import { holdWritesForTurn } from '../net/turn-writes';
+import { coalesceWritesOfTurn } from '../net/turn-writes';
 
 export { DEFAULT_BROKER_LIMITS, type EmbeddedBrokerLimits } from './broker-limits';
 
@@ -289,8 +289,8 @@ export async function startEmbeddedBroker(
       inFlight.add(handled);
       handled.then(
         () => {
-          // The PUBACKs of a committed batch go out together, one write per dock (see holdWritesForTurn).
-          if (client) holdWritesForTurn(client.conn as Writable);
+          // The PUBACKs of a committed batch go out together, one write per dock (see coalesceWritesOfTurn).
+          if (client) coalesceWritesOfTurn(client.conn as Writable);
           callback(null);
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),

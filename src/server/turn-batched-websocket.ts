@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
-import { holdWritesForTurn } from '../net/turn-writes';
+import { coalesceWritesOfTurn } from '../net/turn-writes';
 
 /**
  * Bytes a socket may hold queued before `send` waits for the network again
@@ -24,7 +24,8 @@ type SendCallback = (error?: Error) => void;
  *   timing each frame went out alone, one system call each, one per tick.
  *   A socket that does not read still stops its subscription's results (and
  *   then fills that subscriber's bounded buffer, see src/server/pubsub.ts).
- * - The frames of one turn are written together ({@link holdWritesForTurn}).
+ * - A socket's first frame of a turn goes out at once, the rest of that turn's
+ *   frames together in one write ({@link coalesceWritesOfTurn}).
  *
  * A write that fails after its early callback needs no report: the socket
  * errors and closes, and graphql-ws ends its subscriptions on close.
@@ -40,7 +41,7 @@ export class TurnBatchedWebSocket extends WebSocket {
   override send(data: Parameters<WebSocket['send']>[0], optionsOrCallback?: SendOptions | SendCallback, callback?: SendCallback): void {
     const options = typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {});
     const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
-    if (this.connection && this.readyState === WebSocket.OPEN) holdWritesForTurn(this.connection);
+    if (this.connection && this.readyState === WebSocket.OPEN) coalesceWritesOfTurn(this.connection);
     if (done === undefined || this.readyState !== WebSocket.OPEN || this.bufferedAmount >= EAGER_SEND_MAX_QUEUED_BYTES) {
       super.send(data, options, done);
       return;
