@@ -32,17 +32,24 @@ export async function startTestGateway(
   options: GatewayOptions & { dir?: string } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ota-gw-'));
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-    MQTT_HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
-    MQTT_CLIENT_ID: `ota-gateway-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const gateway = await startGateway(config, { logger: pino({ level: 'silent' }), ...options });
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MQTT_PORT: '0',
+      MQTT_HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(dir, 'gateway.sqlite')}`,
+      MQTT_CLIENT_ID: `ota-gateway-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      LOG_LEVEL: 'silent',
+      ...env,
+    });
+    gateway = await startGateway(config, { logger: pino({ level: 'silent' }), ...options });
+  } catch (error) {
+    // A start that fails (as some tests expect) leaves no folder behind either.
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const clients: Client[] = [];
   return Object.assign(Object.create(null), gateway, {
     dir,
