@@ -15,11 +15,12 @@ interface TableShape {
   /** The columns written: every column but a database-generated key. */
   readonly columns: readonly ColumnMetadata[];
   /**
-   * The columns an `update` write sets: all but the row's identity, i.e. its
-   * primary key and the columns of its unique keys, and the columns declared
-   * `update: false` (creation dates), which never change once a row exists. SQLite rewrites the entries of every index
-   * holding a column a statement sets, even to the same value: leaving the
-   * identity out spares a sub-task three of its four index writes per update.
+   * The columns an `update` write sets: all but the row's identity (its
+   * primary key and the columns of its unique keys) and the columns declared
+   * `update: false` (creation dates), none of which change once a row exists.
+   * SQLite rewrites the entries of every index holding a column a statement
+   * sets, even to the same value: leaving these out spares a sub-task two of
+   * the three index entries each update rewrote.
    */
   readonly updatable: readonly ColumnMetadata[];
   readonly primary: string;
