@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo from '@as-integrations/fastify';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -139,6 +139,10 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
       ...protection.plugins,
       listCostPlugin(schema),
       authorizationPlugin(log, metrics),
+      // Apollo installs its cache-control plugin unless told not to; it hooks every field's resolver to
+      // compute a cache policy, and with no @cacheControl hints in the schema that policy never allows
+      // caching, so no response ever carried its header: the hook cost a tenth of a dashboard page for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       options.sandbox ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
     formatError: (formatted, error) => {
