@@ -28,10 +28,10 @@ test('every argument of a subscription field is one its subscribers may differ i
   // Such an argument may only choose which events arrive or where the stream starts (see SUBSCRIPTION_FILTER_ARGUMENTS):
   // one that changes what an event executes to must not be added to that list, and then fails here until thought through.
   const subscription = buildSchema(checkedIn()).getSubscriptionType()!;
-  const names = Object.values(subscription.getFields()).flatMap((field) => field.args.map((arg) => `${field.name}(${arg.name})`));
-  expect(names.length).toBeGreaterThan(0);
+  const args = Object.values(subscription.getFields()).flatMap((field) => field.args.map((arg) => ({ field: field.name, arg: arg.name })));
+  expect(args.length).toBeGreaterThan(0);
   const allowed: readonly string[] = SUBSCRIPTION_FILTER_ARGUMENTS;
-  expect(names.filter((name) => !allowed.includes(/\((\w+)\)/.exec(name)![1]))).toEqual([]);
+  expect(args.filter(({ arg }) => !allowed.includes(arg)).map(({ field, arg }) => `${field}(${arg})`)).toEqual([]);
 });
 
 test('the frontends contract: names and shapes they code against', () => {
