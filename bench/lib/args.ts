@@ -126,7 +126,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --fleet-docks N        fleet: docks, each reporting one ota_progress a second (default ${DEFAULTS.fleetDocks})
   --fleet-subscribers K  fleet: graphql-ws subscribers, 90 % one task, 9 % one dock, 1 % all (default ${DEFAULTS.fleetSubscribers})
   --fleet-seconds S      fleet: seconds measured (default ${DEFAULTS.fleetSeconds}; search steps at most 20)
-  --fleet-search N       fleet: runs looking for the largest fleet sustained (1.5× steps, then bisection), 0 for none (default ${DEFAULTS.fleetSearch})
+  --fleet-search N       fleet: runs looking for the largest fleet sustained (1.5× steps, then bisection; up to 5 more while none held), 0 for none (default ${DEFAULTS.fleetSearch})
   --repeat N       runs of each scenario, gateway and baseline each time; every figure is the median (default ${DEFAULTS.repeat})
   --only LIST      comma-separated subset of ${SCENARIOS.join(',')} (default: all)
   --profile        write V8 CPU profiles of the gateway to bench/results/profiles/

@@ -31,6 +31,11 @@ const QUERY_EVERY_MS = 500;
 const SEARCH_FACTOR = 1.5;
 /** Search steps run shorter than the headline run, at most this long. */
 const SEARCH_SECONDS = 20;
+/**
+ * Runs the search may add, beyond `--fleet-search`, while no size it tried has
+ * held: shrinking by 1.5x each, 5 more reach a fleet 7.6 times smaller.
+ */
+const EXTRA_SHRINKING_RUNS = 5;
 
 /** One fleet run at one size. */
 export interface FleetStep {
@@ -74,8 +79,8 @@ export interface FleetResult {
  * `--fleet-seconds`. Then, unless `--fleet-search 0`, looks for the largest
  * fleet it sustains: grows N by 1.5× per step while the bounds hold (or, when
  * the asked size did not hold, starts from 80 % of the rate it kept up with
- * and shrinks), then bisects between the largest that held and the smallest
- * that did not.
+ * and shrinks, with up to five runs more than asked until one holds), then
+ * bisects between the largest that held and the smallest that did not.
  */
 export async function fleet(ctx: ScenarioContext): Promise<FleetResult> {
   const { fleetDocks, fleetSubscribers, fleetSeconds, fleetSearch } = ctx.options;
@@ -90,7 +95,8 @@ export async function fleet(ctx: ScenarioContext): Promise<FleetResult> {
   let smallestFailed: number | null = headline.met ? null : fleetDocks;
   // Not sustained: start near what it did sustain, rather than walking down from the asked size.
   let size = headline.met ? Math.round(fleetDocks * SEARCH_FACTOR) : Math.max(10, Math.round(Math.min(fleetDocks / SEARCH_FACTOR, headline.sustainedPerSecond * 0.8)));
-  for (let i = 0; i < fleetSearch && size >= 10; i++) {
+  // A search that has not found a size that holds goes on shrinking (a few runs more at most): it must print a number.
+  for (let i = 0; fleetSearch > 0 && size >= 10 && (i < fleetSearch || (largest === null && i < fleetSearch + EXTRA_SHRINKING_RUNS)); i++) {
     const result = await step(ctx, size, fleetSubscribers, Math.min(fleetSeconds, SEARCH_SECONDS));
     search.push(result);
     if (result.met) largest = Math.max(largest ?? 0, size);
