@@ -2,19 +2,19 @@
  * A push costs the same in a task of 10 devices and one of 50 000: the
  * recorder reads the one sub-task a push names, never the task's others, and
  * takes the task's status and progress from its stored tally. Counted here as
- * the sub-task rows the recorder loads (a TypeORM subscriber sees every
- * entity loaded), not as time.
+ * the sub-task rows the database hands the recorder (every read of the
+ * SQLite connection is seen), not as time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource, EntitySubscriberInterface } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { UpgradeStatus } from '../src/domain';
 import type { EventBus } from '../src/recorder/event-bus';
 import { Recorder } from '../src/recorder/recorder';
 import { WriteQueue } from '../src/recorder/write-queue';
 import { openDatabase } from '../src/store/data-source';
-import { UpgradeSubTask, UpgradeTask } from '../src/store/entities';
+import { UpgradeTask } from '../src/store/entities';
 import { djiEnvelope, huaweiEnvelope } from './support/observations';
 
 let dir: string;
@@ -22,16 +22,28 @@ let dataSource: DataSource;
 let recorder: Recorder;
 let loaded = 0;
 const bus: EventBus = { publishProgress: () => undefined, publishShadow: () => undefined };
-const counter: EntitySubscriberInterface<UpgradeSubTask> = {
-  listenTo: () => UpgradeSubTask,
-  afterLoad: () => void loaded++,
-};
+
+type Rows = Record<string, unknown>[];
+type Callback = (this: unknown, error: Error | null, rows: Rows) => void;
+type All = (sql: string, parameters: unknown[], callback: Callback) => void;
+
+/** Counts the sub-task rows every read of the connection returns, whoever reads (TypeORM or the writer's own statements). */
+function countSubTaskRows(source: DataSource): void {
+  const connection = (source.driver as unknown as { databaseConnection: { all: All } }).databaseConnection;
+  const all = connection.all.bind(connection) as All;
+  connection.all = (sql, parameters, callback) =>
+    all(sql, parameters, function (this: unknown, error, rows) {
+      if (!error && /\bFROM "upgrade_sub_task"/.test(sql)) loaded += rows.length;
+      // sqlite3 calls back with the statement as `this` (TypeORM reads its `changes`).
+      callback.call(this, error, rows);
+    });
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ota-task-size-'));
   dataSource = await openDatabase({ engine: 'sqlite', path: join(dir, 'db.sqlite') });
   recorder = new Recorder(new WriteQueue(dataSource), bus);
-  dataSource.subscribers.push(counter);
+  countSubTaskRows(dataSource);
 });
 afterAll(async () => {
   await dataSource.destroy();

@@ -1,7 +1,8 @@
-import { type EntityManager, In } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { UpgradeSource } from '../domain/status';
 import { batchMemo, type DeferredWrites } from '../recorder/write-queue';
 import { rowStatements, runStatements } from '../store/bulk-write';
+import { marks, selectRows } from '../store/row-reads';
 import { Device, newDeviceRow } from './device.entity';
 import { type DeviceFacts, sameDevice } from './rules';
 
@@ -72,7 +73,7 @@ export class DeviceSet implements DeferredWrites {
     if (missing.size === 0) return null;
     return async () => {
       for (const [source, ids] of missing) {
-        const rows = await tx.find(Device, { where: { source, deviceId: In([...ids]) } });
+        const rows = await selectRows(tx, Device, { alias: 'd', where: `d.source = ? AND d.device_id IN (${marks(ids.size)})`, parameters: [source, ...ids] });
         for (const row of rows) if (!this.devices.get(key(source, row.deviceId))) this.devices.set(key(source, row.deviceId), row);
         for (const id of ids) if (!this.devices.has(key(source, id))) this.devices.set(key(source, id), null);
       }

@@ -1,6 +1,7 @@
-import { type EntityManager, In } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { InboundEnvelope, UpgradeSource } from '../domain';
 import { rowStatements, runStatements, sendTogether, writeRows } from '../store/bulk-write';
+import { marks, selectRows } from '../store/row-reads';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
 import { DeviceSet } from '../inventory/device-set';
 import { batchMemo, type DeferredWrites } from './write-queue';
@@ -137,24 +138,23 @@ export class WorkingSet implements DeferredWrites {
     const pairs = [...devices.values()];
     const none = async () => [];
     const deviceSet = DeviceSet.of(tx);
-    const subTasks = () => tx.getRepository(UpgradeSubTask).createQueryBuilder('s').innerJoin('upgrade_task', 't', 't.id = s.task_id');
+    // Sub-tasks found through their task's (source, external id): the join only narrows, its columns are not read.
+    const subTasks = (where: string, parameters: readonly unknown[]) =>
+      selectRows(tx, UpgradeSubTask, { alias: 's', joins: 'INNER JOIN upgrade_task t ON t.id = s.task_id', where, parameters });
     const [held, found, targeted, all] = (await sendTogether<unknown[]>(tx, [
-      keys.size > 0 ? () => tx.find(InboundMessage, { where: { dedupeKey: In([...keys]) }, select: { id: true, dedupeKey: true } }) : none,
-      tasks.size > 0 ? () => tx.find(UpgradeTask, { where: { externalId: In(externalIds) } }) : none,
-      pairs.length > 0
-        ? () => {
-            const parameters: Record<string, string> = {};
-            const tuples = pairs.map((p, i) => {
-              Object.assign(parameters, { [`s${i}`]: p.source, [`e${i}`]: p.externalId, [`d${i}`]: p.deviceId });
-              return `(:s${i}, :e${i}, :d${i})`;
-            });
-            // One indexed lookup per (task, device) named, on uq_upgrade_sub_task_device.
-            return subTasks()
-              .where(`(t.source, t.external_id, s.device_id) IN (VALUES ${tuples.join(', ')})`, parameters)
-              .getMany();
-          }
+      keys.size > 0
+        ? () => selectRows(tx, InboundMessage, { alias: 'm', where: `m.dedupe_key IN (${marks(keys.size)})`, parameters: [...keys], select: ['id', 'dedupeKey'] })
         : none,
-      wholeIds.length > 0 ? () => subTasks().where('t.external_id IN (:...wholeIds)', { wholeIds }).getMany() : none,
+      tasks.size > 0 ? () => selectRows(tx, UpgradeTask, { alias: 't', where: `t.external_id IN (${marks(externalIds.length)})`, parameters: externalIds }) : none,
+      pairs.length > 0
+        ? () =>
+            // One indexed lookup per (task, device) named, on uq_upgrade_sub_task_device.
+            subTasks(
+              `(t.source, t.external_id, s.device_id) IN (VALUES ${pairs.map(() => '(?, ?, ?)').join(', ')})`,
+              pairs.flatMap((p) => [p.source, p.externalId, p.deviceId]),
+            )
+        : none,
+      wholeIds.length > 0 ? () => subTasks(`t.external_id IN (${marks(wholeIds.length)})`, wholeIds) : none,
       deviceSet.readerFor(tx, named) ?? none,
     ])) as [InboundMessage[], UpgradeTask[], UpgradeSubTask[], UpgradeSubTask[], unknown[]];
     for (const key of keys) this.dedupeKeys.set(key, null);

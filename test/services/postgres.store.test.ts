@@ -8,6 +8,7 @@ import { WriteQueue } from '../../src/recorder/write-queue';
 import { openDatabase, parseDatabaseUrl } from '../../src/store/data-source';
 import { InboundOutcome, UpgradeSubTask, UpgradeTask, tallyOfTask, type ShadowEvent } from '../../src/store/entities';
 import { ReadStore } from '../../src/store/read-store';
+import { selectRows } from '../../src/store/row-reads';
 import { djiEnvelope, huaweiEnvelope } from '../support/observations';
 import { createTestDatabase, describeWith, type TestDatabase } from './support/services';
 
@@ -150,6 +151,11 @@ describeWith(['postgres'])('PostgreSQL store', () => {
     expect(rows.map((r) => r.closedByStaleSweep).sort()).toEqual([false, false, true]);
     expect(rows[0].createdAt).toEqual(at);
     expect(rows[0].lastOccurredAt).toBeNull();
+    // The writer's own reads (selectRows) give the very entities TypeORM's find gives.
+    const viaFind = await a.dataSource.manager.find(UpgradeSubTask, { where: { taskId }, order: { deviceId: 'ASC' } });
+    const viaSelect = await selectRows(a.dataSource.manager, UpgradeSubTask, { alias: 's', where: 's.task_id = ? ORDER BY s.device_id', parameters: [taskId] });
+    expect(viaSelect).toEqual(viaFind);
+    expect(viaSelect[0]).toBeInstanceOf(UpgradeSubTask);
   });
 
   test('dedupe, ordering, terminal stickiness and the derived task status', async () => {
