@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { EMPTY_TALLY, UpgradeKind, UpgradeSource, UpgradeStatus } from '../src/domain';
-import { rowStatements, writeRows } from '../src/store/bulk-write';
+import { SubTaskRow } from '../src/recorder/working-set';
+import { rowStatements, runStatements, writeRows } from '../src/store/bulk-write';
+import { selectRows } from '../src/store/row-reads';
 import { openDatabase } from '../src/store/data-source';
 import { UpgradeSubTask, UpgradeTask, newSubTask, storeTally } from '../src/store/entities';
 
@@ -71,4 +73,65 @@ test('an update sets no column of a unique key, nor a creation date (SQLite woul
   for (const column of ['"id"', '"source"', '"external_id"', '"created_at"']) expect(set(UpgradeTask)).not.toContain(`${column} =`);
   for (const column of ['"id"', '"task_id"', '"device_id"', '"created_at"']) expect(set(UpgradeSubTask)).not.toContain(`${column} =`);
   expect(set(UpgradeSubTask)).toContain('"status" = excluded."status"');
+});
+
+describe('an update of a row read in full sets only the columns that changed', () => {
+  const created = new Date('2026-11-26T08:00:00.000Z');
+  const later = new Date('2026-11-26T09:00:00.000Z');
+  const setList = (statement: { sql: string }) => statement.sql.slice(statement.sql.indexOf('DO UPDATE SET'));
+  const readBack = (id: string) => dataSource.getRepository(UpgradeSubTask).findOneByOrFail({ id });
+  const read = (tx: EntityManager, id: string) => selectRows(tx, UpgradeSubTask, { alias: 's', where: 's.id = ?', parameters: [id] }).then(([row]) => row);
+
+  let stored: UpgradeSubTask;
+  beforeEach(async () => {
+    const parent = task();
+    stored = Object.assign(newSubTask(parent.id, 'dock-1', created), { percent: 10 });
+    await dataSource.transaction(async (tx) => {
+      await writeRows(tx, UpgradeTask, [parent]);
+      await writeRows(tx, UpgradeSubTask, [stored]);
+    });
+  });
+
+  test('only the changed columns, and nothing at all for a row left as read', async () => {
+    await dataSource.transaction(async (tx) => {
+      const row = await read(tx, stored.id);
+      expect(rowStatements(tx, UpgradeSubTask, [row], 'update')).toEqual([]);
+      Object.assign(row, { percent: 40, updatedAt: later });
+      const statements = rowStatements(tx, UpgradeSubTask, [row], 'update');
+      expect(statements).toHaveLength(1);
+      expect(setList(statements[0])).toBe('DO UPDATE SET "percent" = excluded."percent", "updated_at" = excluded."updated_at"');
+      await runStatements(tx, statements);
+    });
+    expect(await readBack(stored.id)).toMatchObject({ percent: 40, updatedAt: later, status: stored.status, lastObservedAt: created });
+  });
+
+  test('a value changed back after a write of the same batch is written again (the image follows each write)', async () => {
+    await dataSource.transaction(async (tx) => {
+      const row = await read(tx, stored.id);
+      row.percent = 40;
+      await runStatements(tx, rowStatements(tx, UpgradeSubTask, [row], 'update'));
+      row.percent = 10;
+      const statements = rowStatements(tx, UpgradeSubTask, [row], 'update');
+      expect(setList(statements[0])).toBe('DO UPDATE SET "percent" = excluded."percent"');
+      await runStatements(tx, statements);
+    });
+    expect((await readBack(stored.id)).percent).toBe(10);
+  });
+
+  test('rows changed differently are grouped by what they set; a row not read sets every column', async () => {
+    const fresh = newSubTask(stored.taskId, 'dock-2', created);
+    await dataSource.transaction(async (tx) => {
+      const row = await read(tx, stored.id);
+      const copy = SubTaskRow.from(row);
+      copy.status = UpgradeStatus.IN_PROGRESS;
+      const statements = rowStatements(tx, UpgradeSubTask, [copy, fresh], 'update');
+      expect(statements.map(setList)).toEqual([
+        'DO UPDATE SET "status" = excluded."status"',
+        expect.stringContaining('"percent" = excluded."percent"'),
+      ]);
+      await runStatements(tx, statements);
+    });
+    expect((await readBack(stored.id)).status).toBe(UpgradeStatus.IN_PROGRESS);
+    expect((await readBack(fresh.id)).deviceId).toBe('dock-2');
+  });
 });

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { InboundEnvelope, UpgradeSource } from '../domain';
 import { rowStatements, runStatements, sendTogether, writeRows } from '../store/bulk-write';
 import { marks, selectRows } from '../store/row-reads';
+import { keepStoredOf } from '../store/stored-rows';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
 import { DeviceSet } from '../inventory/device-set';
 import { batchMemo, type DeferredWrites } from './write-queue';
@@ -12,7 +13,10 @@ const PRELOAD_LIMIT = 1024;
 /** A sub-task being worked on by the recorder: the entity plus copy helpers. */
 export class SubTaskRow extends UpgradeSubTask {
   static from(row: UpgradeSubTask): SubTaskRow {
-    return Object.assign(new SubTaskRow(), row);
+    const copy = Object.assign(new SubTaskRow(), row);
+    // Its update sets only what changed of what was read.
+    keepStoredOf(row, copy);
+    return copy;
   }
 
   static fresh(taskId: string, deviceId: string, externalId: string | null, at: Date): SubTaskRow {

@@ -1,5 +1,6 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { rememberStored, sameStoredValue, storedOf } from './stored-rows';
 
 /**
  * Most parameters bound to one statement. SQLite allows 32 766, PostgreSQL
@@ -63,6 +64,8 @@ export interface RowStatement {
   readonly parameters: readonly unknown[];
   /** The generated key column, when the table has one (the statement returns it). */
   readonly generatedKey: string | null;
+  /** Called once the statement has run without error (see {@link runStatements}). */
+  readonly afterWrite?: () => void;
 }
 
 /**
@@ -77,25 +80,54 @@ export function rowStatements<T extends ObjectLiteral>(
 ): RowStatement[] {
   if (rows.length === 0) return [];
   const shape = shapeOf(tx, target as EntityTarget<ObjectLiteral>);
-  const postgres = tx.connection.options.type === 'postgres';
   const driver = tx.connection.driver;
+  const valuesOf = (row: T) => shape.columns.map((column) => driver.preparePersistentValue(row[column.propertyName], column));
+  if (onExisting === 'fail') return statementsFor(tx, shape, rows.map(valuesOf), null);
+
+  // Rows grouped by the columns an update must set: every updatable one for a
+  // row not read (new, or read some other way), only those whose value changed
+  // for a row read in full; a row read and not changed is not written at all.
+  const groups = new Map<string, { set: readonly ColumnMetadata[]; values: unknown[][]; rows: T[] }>();
+  const updatableAt = shape.updatable.map((column) => shape.columns.indexOf(column));
+  for (const row of rows) {
+    const values = valuesOf(row);
+    const stored = storedOf(row);
+    const set = stored ? shape.updatable.filter((column, i) => !sameStoredValue(stored[column.databaseName], values[updatableAt[i]])) : shape.updatable;
+    if (stored && set.length === 0) continue;
+    const key = stored ? set.map((column) => column.databaseName).join(',') : '';
+    const group = groups.get(key) ?? { set, values: [], rows: [] };
+    groups.set(key, group);
+    group.values.push(values);
+    group.rows.push(row);
+  }
+  return [...groups.values()].flatMap((group) =>
+    statementsFor(tx, shape, group.values, group.set, () => {
+      // What the database now holds of these rows (see stored-rows.ts).
+      group.rows.forEach((row, i) => rememberStored(row, storedImage(shape, group.values[i])));
+    }),
+  );
+}
+
+/** The statements that insert `values` (rows of `shape.columns`), setting `set` on a row that exists, or failing on one when `set` is null. */
+function statementsFor(tx: EntityManager, shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[] | null, afterWrite?: () => void): RowStatement[] {
+  const postgres = tx.connection.options.type === 'postgres';
   const names = shape.columns.map((c) => quote(c.databaseName)).join(', ');
   const conflict =
-    onExisting === 'update'
-      ? ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${shape.updatable
-          .map((c) => `${quote(c.databaseName)} = excluded.${quote(c.databaseName)}`)
-          .join(', ')}`
-      : '';
+    set === null
+      ? ''
+      : set.length === 0
+        ? ` ON CONFLICT (${quote(shape.primary)}) DO NOTHING`
+        : ` ON CONFLICT (${quote(shape.primary)}) DO UPDATE SET ${set.map((c) => `${quote(c.databaseName)} = excluded.${quote(c.databaseName)}`).join(', ')}`;
   const returning = shape.generatedKey ? ` RETURNING ${quote(shape.generatedKey)}` : '';
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / shape.columns.length));
   const statements: RowStatement[] = [];
-  for (let start = 0; start < rows.length; start += perStatement) {
+  for (let start = 0; start < values.length; start += perStatement) {
     const parameters: unknown[] = [];
     const tuples: string[] = [];
-    for (const row of rows.slice(start, start + perStatement)) {
+    for (const row of values.slice(start, start + perStatement)) {
       const marks: string[] = [];
-      for (const column of shape.columns) {
-        parameters.push(driver.preparePersistentValue(row[column.propertyName], column));
+      for (const value of row) {
+        parameters.push(value);
         marks.push(postgres ? `$${parameters.length}` : '?');
       }
       tuples.push(`(${marks.join(', ')})`);
@@ -103,7 +135,16 @@ export function rowStatements<T extends ObjectLiteral>(
     const sql = `INSERT INTO ${quote(shape.table)} (${names}) VALUES ${tuples.join(', ')}${conflict}${returning}`;
     statements.push({ sql, parameters, generatedKey: shape.generatedKey });
   }
+  // Once every statement of the group is written.
+  if (afterWrite && statements.length > 0) statements[statements.length - 1] = { ...statements[statements.length - 1], afterWrite };
   return statements;
+}
+
+/** A row's bound values by column name: what the database holds once they are written. */
+function storedImage(shape: TableShape, values: readonly unknown[]): Record<string, unknown> {
+  const image: Record<string, unknown> = {};
+  shape.columns.forEach((column, i) => (image[column.databaseName] = values[i]));
+  return image;
 }
 
 /**
@@ -138,6 +179,7 @@ export async function runStatements(tx: EntityManager, statements: readonly RowS
     tx,
     statements.map((s) => () => runReturning(tx, s.sql, s.parameters)),
   );
+  for (const statement of statements) statement.afterWrite?.();
   return returned.map((rows, i) => {
     const column = statements[i].generatedKey;
     return column ? rows.map((r) => Number(r[column])).sort((a, b) => a - b) : [];

@@ -1,6 +1,7 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
+import { rememberStored } from './stored-rows';
 
 /** What a read of one entity's rows needs, worked out once per entity and data source. */
 interface ReadShape {
@@ -79,6 +80,8 @@ export async function selectRows<T extends ObjectLiteral>(tx: EntityManager, tar
       const value = raw[column.databaseName];
       if (value !== undefined) column.setEntityValue(entity, driver.prepareHydratedValue(value, column));
     }
+    // A whole row: an update of it can leave out what did not change (see stored-rows.ts).
+    if (!only) rememberStored(entity, raw);
     return entity;
   });
 }
