@@ -24,6 +24,7 @@ import {
 import type { Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { sharedResultReplacer } from './shared-result-json';
 import { TurnBatchedWebSocket } from './turn-batched-websocket';
 import { createContext, type GraphQLContext, type GraphQLServices } from '../graphql/context';
 import { ErrorCode } from '../graphql/errors';
@@ -281,6 +282,8 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
         const released = budget.releaseAll(ctx);
         if (released > 0) metrics.activeSubscriptions.dec(released);
       },
+      // A shared result's data is serialised once for all its subscribers (see shared-result-json.ts).
+      jsonMessageReplacer: sharedResultReplacer,
       // Apollo's formatError does not see this path: mask internal errors and suggestions here too.
       onNext: (_ctx, _id, _payload, _args, result) => formatWsResult(result as ExecutionResult, options.development, hidingSuggestions, log),
       onError: (ctx, id, _payload, errors) => {

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { coalesceWritesOfTurn } from '../net/turn-writes';
+import { withSharedResult } from './shared-result-json';
 
 /**
  * Bytes a socket may hold queued before `send` waits for the network again
@@ -27,6 +28,9 @@ type SendCallback = (error?: Error) => void;
  * - A socket's first frame of a turn goes out at once, the rest of that turn's
  *   frames together in one write ({@link coalesceWritesOfTurn}).
  *
+ * It also completes the texts whose shared result graphql-ws left out
+ * ({@link withSharedResult}).
+ *
  * A write that fails after its early callback needs no report: the socket
  * errors and closes, and graphql-ws ends its subscriptions on close.
  */
@@ -38,7 +42,9 @@ export class TurnBatchedWebSocket extends WebSocket {
     this.connection = connection;
   }
 
-  override send(data: Parameters<WebSocket['send']>[0], optionsOrCallback?: SendOptions | SendCallback, callback?: SendCallback): void {
+  override send(frame: Parameters<WebSocket['send']>[0], optionsOrCallback?: SendOptions | SendCallback, callback?: SendCallback): void {
+    // A text graphql-ws made with sharedResultReplacer gets its shared data here.
+    const data = typeof frame === 'string' ? withSharedResult(frame) : frame;
     const options = typeof optionsOrCallback === 'function' ? {} : (optionsOrCallback ?? {});
     const done = typeof optionsOrCallback === 'function' ? optionsOrCallback : callback;
     if (this.connection && this.readyState === WebSocket.OPEN) coalesceWritesOfTurn(this.connection);
