@@ -100,12 +100,41 @@ export function rowStatements<T extends ObjectLiteral>(
     group.values.push(values);
     group.rows.push(row);
   }
-  return [...groups.values()].flatMap((group) =>
-    statementsFor(tx, shape, group.values, group.set, () => {
-      // What the database now holds of these rows (see stored-rows.ts).
-      group.rows.forEach((row, i) => rememberStored(row, storedImage(shape, group.values[i])));
-    }),
-  );
+  const sqlite = tx.connection.options.type === 'sqlite';
+  return [...groups.entries()].flatMap(([key, group]) => {
+    // What the database now holds of these rows (see stored-rows.ts).
+    const remember = () => group.rows.forEach((row, i) => rememberStored(row, storedImage(shape, group.values[i])));
+    // Rows read in full exist: on SQLite a plain update binds their key and changed columns only.
+    if (key !== '' && sqlite) return updateStatementsFor(shape, group.values, group.set, remember);
+    return statementsFor(tx, shape, group.values, group.set, remember);
+  });
+}
+
+/**
+ * SQLite: the statements that set `set` on existing rows (`values`: rows of
+ * `shape.columns`), found by primary key. One `UPDATE … FROM` a list of
+ * values per statement: a row binds its key and the columns it changes, not
+ * every column as an upsert must (binding is the driver's work on the main
+ * thread), and SQLite looks each row up once instead of trying an insert first.
+ * (PostgreSQL would type the listed values as text: it keeps the upsert.)
+ */
+function updateStatementsFor(shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[], afterWrite: () => void): RowStatement[] {
+  const keyAt = shape.columns.findIndex((c) => c.databaseName === shape.primary);
+  const setAt = set.map((column) => shape.columns.indexOf(column));
+  const names = ['k', ...set.map((_, i) => `c${i}`)];
+  const table = quote(shape.table);
+  const assignments = set.map((column, i) => `${quote(column.databaseName)} = v.c${i}`).join(', ');
+  const tuple = `(${names.map(() => '?').join(', ')})`;
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / names.length));
+  const statements: RowStatement[] = [];
+  for (let start = 0; start < values.length; start += perStatement) {
+    const rows = values.slice(start, start + perStatement);
+    const parameters = rows.flatMap((row) => [row[keyAt], ...setAt.map((i) => row[i])]);
+    const sql = `WITH v(${names.join(', ')}) AS (VALUES ${rows.map(() => tuple).join(', ')}) UPDATE ${table} SET ${assignments} FROM v WHERE ${table}.${quote(shape.primary)} = v.k`;
+    statements.push({ sql, parameters, generatedKey: null });
+  }
+  statements[statements.length - 1] = { ...statements[statements.length - 1], afterWrite };
+  return statements;
 }
 
 /** The statements that insert `values` (rows of `shape.columns`), setting `set` on a row that exists, or failing on one when `set` is null. */
