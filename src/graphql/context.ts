@@ -72,9 +72,19 @@ export interface GraphQLContext extends GraphQLServices {
   readonly principal: Principal;
 }
 
-/** A fresh context: loaders cache per operation, never across. */
+/**
+ * A fresh context: loaders cache per operation, never across. They are made
+ * on first use: a subscription's execution, one per event, mostly needs none.
+ */
 export function createContext(services: GraphQLServices, principal: Principal): GraphQLContext {
-  return { ...services, loaders: createLoaders(services.store), principal };
+  let loaders: Loaders | undefined;
+  return {
+    ...services,
+    principal,
+    get loaders(): Loaders {
+      return (loaders ??= createLoaders(services.store));
+    },
+  };
 }
 
 /**
