@@ -1,4 +1,4 @@
-import { buildSchema, GraphQLError, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { buildSchema, GraphQLError, parse, type ExecutionArgs, type ExecutionResult, type GraphQLObjectType } from 'graphql';
 import { createSharedSubscribe, type SharedSubscribeOptions } from '../src/graphql/shared-execution';
 import { TOPICS } from '../src/recorder/event-bus';
 import { createGatewayPubSub } from '../src/server/pubsub';
@@ -16,6 +16,11 @@ const schema = buildSchema(/* GraphQL */ `
     message(after: String, tag: String): Message
   }
 `);
+
+// The event's own functions answer `text` and `boom` (resolvers, so that graphql-jit and graphql-js call them alike).
+const messageFields = (schema.getType('Message') as GraphQLObjectType).getFields();
+messageFields.text.resolve = (source: { text: (args: unknown) => string }, args) => source.text(args);
+messageFields.boom.resolve = (source: { boom: () => string }) => source.boom();
 
 const TEXT = 'subscription($after: String, $tag: String) { message(after: $after, tag: $tag) { id text } }';
 
@@ -212,4 +217,18 @@ test('a subscriber that reaches an event later still gets the shared result', as
   expect(calls.text).toBe(2);
   expect(lateResults[0]).toBe(earlyResults[0]);
   expect(lateResults[1]).toBe(earlyResults[1]);
+});
+
+test('events executed by graphql-js (compileEvents off) give the very results the compiled document gives', async () => {
+  const query = 'subscription($suffix: String) { message { id text(suffix: $suffix) boom } }';
+  const results: ExecutionResult[] = [];
+  for (const compileEvents of [true, false]) {
+    const { publish, subscribe } = setup({ compileEvents });
+    const stream = await subscribe(query, { suffix: '!' });
+    publish();
+    results.push((await stream.next()).value as ExecutionResult);
+  }
+  expect(results[0]).toEqual({ data: { message: { id: '1', text: 'event 1!', boom: null } }, errors: [expect.objectContaining({ message: 'boom 1', path: ['message', 'boom'] })] });
+  // The same members, errors with their locations and paths included (the order of data and errors aside).
+  expect(JSON.parse(JSON.stringify(results[0]))).toEqual(JSON.parse(JSON.stringify(results[1])));
 });
