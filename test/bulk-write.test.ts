@@ -81,7 +81,7 @@ describe('an update of a row read in full sets only the columns that changed', (
   /** The columns a statement sets on an existing row (an upsert's, or a plain update's on SQLite). */
   const setList = (statement: { sql: string }) => [...statement.sql.slice(statement.sql.indexOf(' SET ')).matchAll(/"(\w+)" = (?:excluded\.|v\.c)/g)].map((m) => m[1]);
   const readBack = (id: string) => dataSource.getRepository(UpgradeSubTask).findOneByOrFail({ id });
-  const read = (tx: EntityManager, id: string) => selectRows(tx, UpgradeSubTask, { alias: 's', where: 's.id = ?', parameters: [id] }).then(([row]) => row);
+  const read = (tx: EntityManager, id: string) => selectRows(tx, UpgradeSubTask, { alias: 's', where: 's.id = ?', parameters: [id], forUpdate: true }).then(([row]) => row);
 
   let stored: UpgradeSubTask;
   beforeEach(async () => {

@@ -73,7 +73,7 @@ export class DeviceSet implements DeferredWrites {
     if (missing.size === 0) return null;
     return async () => {
       for (const [source, ids] of missing) {
-        const rows = await selectRows(tx, Device, { alias: 'd', where: `d.source = ? AND d.device_id IN (${marks(ids.size)})`, parameters: [source, ...ids] });
+        const rows = await selectRows(tx, Device, { alias: 'd', where: `d.source = ? AND d.device_id IN (${marks(ids.size)})`, parameters: [source, ...ids], forUpdate: true });
         for (const row of rows) if (!this.devices.get(key(source, row.deviceId))) this.devices.set(key(source, row.deviceId), row);
         for (const id of ids) if (!this.devices.has(key(source, id))) this.devices.set(key(source, id), null);
       }

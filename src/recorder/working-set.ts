@@ -144,12 +144,14 @@ export class WorkingSet implements DeferredWrites {
     const deviceSet = DeviceSet.of(tx);
     // Sub-tasks found through their task's (source, external id): the join only narrows, its columns are not read.
     const subTasks = (where: string, parameters: readonly unknown[]) =>
-      selectRows(tx, UpgradeSubTask, { alias: 's', joins: 'INNER JOIN upgrade_task t ON t.id = s.task_id', where, parameters });
+      selectRows(tx, UpgradeSubTask, { alias: 's', joins: 'INNER JOIN upgrade_task t ON t.id = s.task_id', where, parameters, forUpdate: true });
     const [held, found, targeted, all] = (await sendTogether<unknown[]>(tx, [
       keys.size > 0
         ? () => selectRows(tx, InboundMessage, { alias: 'm', where: `m.dedupe_key IN (${marks(keys.size)})`, parameters: [...keys], select: ['id', 'dedupeKey'] })
         : none,
-      tasks.size > 0 ? () => selectRows(tx, UpgradeTask, { alias: 't', where: `t.external_id IN (${marks(externalIds.length)})`, parameters: externalIds }) : none,
+      tasks.size > 0
+        ? () => selectRows(tx, UpgradeTask, { alias: 't', where: `t.external_id IN (${marks(externalIds.length)})`, parameters: externalIds, forUpdate: true })
+        : none,
       pairs.length > 0
         ? () =>
             // One indexed lookup per (task, device) named, on uq_upgrade_sub_task_device.

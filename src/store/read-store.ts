@@ -1,6 +1,7 @@
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import type { UpgradeKind, UpgradeSource, UpgradeStatus } from '../domain';
 import { ProgressEvent, ShadowEvent, UpgradeSubTask, UpgradeTask } from './entities';
+import { marks, selectRows } from './row-reads';
 
 /** Filters of the task list, combined with AND. */
 export interface TaskFilter {
@@ -165,18 +166,19 @@ export class ReadStore {
   }
 
   /** One task by id. */
-  task(id: string): Promise<UpgradeTask | null> {
-    return this.dataSource.getRepository(UpgradeTask).findOne({ where: { id } });
+  async task(id: string): Promise<UpgradeTask | null> {
+    const [row] = await this.byIds(UpgradeTask, [id]);
+    return row ?? null;
   }
 
   /** Tasks by ids, in one query. */
   tasksByIds(ids: readonly string[]): Promise<UpgradeTask[]> {
-    return this.dataSource.getRepository(UpgradeTask).createQueryBuilder('t').where('t.id IN (:...ids)', { ids }).getMany();
+    return this.byIds(UpgradeTask, ids);
   }
 
   /** Sub-tasks by ids, in one query. */
   subTasksByIds(ids: readonly string[]): Promise<UpgradeSubTask[]> {
-    return this.dataSource.getRepository(UpgradeSubTask).createQueryBuilder('s').where('s.id IN (:...ids)', { ids }).getMany();
+    return this.byIds(UpgradeSubTask, ids);
   }
 
   /** The sub-tasks of several tasks, in one query, oldest first. */
@@ -222,12 +224,22 @@ export class ReadStore {
 
   /** Progress events by ids, in one query. */
   progressEventsByIds(ids: readonly number[]): Promise<ProgressEvent[]> {
-    return this.dataSource.getRepository(ProgressEvent).createQueryBuilder('e').where('e.id IN (:...ids)', { ids }).getMany();
+    return this.byIds(ProgressEvent, ids);
   }
 
   /** Shadow events by ids, in one query. */
   shadowEventsByIds(ids: readonly number[]): Promise<ShadowEvent[]> {
-    return this.dataSource.getRepository(ShadowEvent).createQueryBuilder('e').where('e.id IN (:...ids)', { ids }).getMany();
+    return this.byIds(ShadowEvent, ids);
+  }
+
+  /**
+   * Rows by primary key, in one plain statement (see selectRows): the
+   * DataLoaders of nested fields call these for every page, so TypeORM's
+   * query building and hydration were most of a dashboard page's reads.
+   */
+  private byIds<T extends { id: string | number }>(entity: new () => T, ids: readonly (string | number)[]): Promise<T[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return selectRows(this.dataSource.manager, entity, { alias: 'r', where: `r.id IN (${marks(ids.length)})`, parameters: ids });
   }
 
   /**

@@ -39,6 +39,11 @@ export interface RowQuery {
   readonly parameters: readonly unknown[];
   /** Only these columns, by property name (the others are left unset, as with `find`'s `select`); default all. */
   readonly select?: readonly string[];
+  /**
+   * The writer reads the rows to change them: remember what is stored of each,
+   * so that their update sets only what changed (see stored-rows.ts).
+   */
+  readonly forUpdate?: boolean;
 }
 
 /**
@@ -81,7 +86,7 @@ export async function selectRows<T extends ObjectLiteral>(tx: EntityManager, tar
       if (value !== undefined) column.setEntityValue(entity, driver.prepareHydratedValue(value, column));
     }
     // A whole row: an update of it can leave out what did not change (see stored-rows.ts).
-    if (!only) rememberStored(entity, raw);
+    if (query.forUpdate && !only) rememberStored(entity, raw);
     return entity;
   });
 }
