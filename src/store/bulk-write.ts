@@ -229,8 +229,10 @@ export async function runStatements(tx: EntityManager, statements: readonly RowS
  * With `onExisting: 'update'`, a row whose primary key exists replaces every
  * column of the stored one but its identity (`ON CONFLICT … DO UPDATE`, the
  * same on SQLite and PostgreSQL; see `TableShape.updatable`): the caller
- * hands whole rows it read and changed. A conflict on
- * any other unique key still fails the statement.
+ * hands whole rows it read and changed. A row `selectRows` read `forUpdate`
+ * sets only the columns whose value changed, and is not written at all when
+ * none did (see stored-rows.ts). A conflict on any other unique key still
+ * fails the statement.
  *
  * Keys come from `RETURNING`, sorted: both engines draw them in ascending
  * order as the rows of one `VALUES` list are inserted, which is the order of

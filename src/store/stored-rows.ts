@@ -11,11 +11,12 @@
  * task's status index. Measured on 5 000 tasks and devices, pushes into
  * random ones in batches of 16: 14.4 WAL pages per push before, 8.1 after.
  *
- * The image is taken when `selectRows` reads a whole row and replaced by the
- * values written once a write of the row succeeds. A row with no image (created
- * by this batch, or read some other way) has every column set. An image never
- * outlives its writer batch's reads: a batch that rolls back is run again with
- * fresh reads.
+ * The image is taken when `selectRows` reads a whole row `forUpdate` (the
+ * writer's reads of the rows it may change) and replaced by the values
+ * written once a write of the row succeeds. A row with no image (created by
+ * this batch, or read some other way) has every column set. An image never
+ * outlives its writer batch's reads: a batch that rolls back is run again
+ * with fresh reads.
  */
 const STORED = new WeakMap<object, Readonly<Record<string, unknown>>>();
 
