@@ -1,5 +1,6 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { perEntity, quote } from './entity-shapes';
 import { rememberStored, sameStoredValue, storedOf } from './stored-rows';
 
 /**
@@ -28,35 +29,23 @@ interface TableShape {
   readonly generatedKey: string | null;
 }
 
-const SHAPES = new WeakMap<object, Map<unknown, TableShape>>();
-
-function shapeOf(tx: EntityManager, target: EntityTarget<ObjectLiteral>): TableShape {
-  let shapes = SHAPES.get(tx.connection);
-  if (!shapes) SHAPES.set(tx.connection, (shapes = new Map()));
-  let shape = shapes.get(target);
-  if (!shape) {
-    const metadata = tx.connection.getMetadata(target);
-    const generated = metadata.columns.find((c) => c.isGenerated) ?? null;
-    const columns = metadata.columns.filter((c) => !c.isGenerated && !c.isVirtual);
-    const identity = new Set<ColumnMetadata>([
-      ...metadata.primaryColumns,
-      ...metadata.uniques.flatMap((u) => u.columns),
-      ...metadata.indices.filter((i) => i.isUnique).flatMap((i) => i.columns),
-      ...columns.filter((c) => !c.isUpdate),
-    ]);
-    shape = {
-      table: metadata.tableName,
-      columns,
-      updatable: columns.filter((c) => !identity.has(c)),
-      primary: metadata.primaryColumns[0].databaseName,
-      generatedKey: generated?.databaseName ?? null,
-    };
-    shapes.set(target, shape);
-  }
-  return shape;
-}
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const shapeOf = perEntity<TableShape>((metadata) => {
+  const generated = metadata.columns.find((c) => c.isGenerated) ?? null;
+  const columns = metadata.columns.filter((c) => !c.isGenerated && !c.isVirtual);
+  const identity = new Set<ColumnMetadata>([
+    ...metadata.primaryColumns,
+    ...metadata.uniques.flatMap((u) => u.columns),
+    ...metadata.indices.filter((i) => i.isUnique).flatMap((i) => i.columns),
+    ...columns.filter((c) => !c.isUpdate),
+  ]);
+  return {
+    table: metadata.tableName,
+    columns,
+    updatable: columns.filter((c) => !identity.has(c)),
+    primary: metadata.primaryColumns[0].databaseName,
+    generatedKey: generated?.databaseName ?? null,
+  };
+});
 
 /** One statement of a bulk write, and how to read the generated keys from what it returns. */
 export interface RowStatement {

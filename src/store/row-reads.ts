@@ -1,6 +1,7 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { EntityMetadata } from 'typeorm/metadata/EntityMetadata';
+import { perEntity, quote } from './entity-shapes';
 import { rememberStored } from './stored-rows';
 
 /** What a read of one entity's rows needs, worked out once per entity and data source. */
@@ -12,21 +13,7 @@ interface ReadShape {
   readonly selects: Map<string, string>;
 }
 
-const SHAPES = new WeakMap<object, Map<unknown, ReadShape>>();
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-function shapeOf(tx: EntityManager, target: EntityTarget<ObjectLiteral>): ReadShape {
-  let shapes = SHAPES.get(tx.connection);
-  if (!shapes) SHAPES.set(tx.connection, (shapes = new Map()));
-  let shape = shapes.get(target);
-  if (!shape) {
-    const metadata = tx.connection.getMetadata(target);
-    shape = { metadata, columns: metadata.columns.filter((c) => !c.isVirtual), selects: new Map() };
-    shapes.set(target, shape);
-  }
-  return shape;
-}
+const shapeOf = perEntity<ReadShape>((metadata) => ({ metadata, columns: metadata.columns.filter((c) => !c.isVirtual), selects: new Map() }));
 
 /** One read of {@link selectRows}. */
 export interface RowQuery {
