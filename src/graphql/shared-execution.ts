@@ -133,8 +133,13 @@ export function createSharedSubscribe(options: SharedSubscribeOptions = {}): Sha
     const operation = args.operationName ?? '';
     let compiled = byOperation.get(operation);
     if (compiled === undefined) {
-      const made = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      compiled = isCompiledQuery(made) ? made : null;
+      try {
+        const made = compileQuery(args.schema, args.document, args.operationName ?? undefined);
+        compiled = isCompiledQuery(made) ? made : null;
+      } catch {
+        // Whatever graphql-jit cannot take, graphql-js executes.
+        compiled = null;
+      }
       byOperation.set(operation, compiled);
     }
     return compiled;

@@ -282,7 +282,8 @@ const plugin: FastifyPluginAsync<GraphQLPluginOptions> = async (app, options) =>
         const released = budget.releaseAll(ctx);
         if (released > 0) metrics.activeSubscriptions.dec(released);
       },
-      // A shared result's data is serialised once for all its subscribers (see shared-result-json.ts).
+      // A shared result's data is serialised once for all its subscribers (see shared-result-json.ts);
+      // the server's sockets (TurnBatchedWebSocket, above) put it back into each text they send.
       jsonMessageReplacer: sharedResultReplacer,
       // Apollo's formatError does not see this path: mask internal errors and suggestions here too.
       onNext: (_ctx, _id, _payload, _args, result) => formatWsResult(result as ExecutionResult, options.development, hidingSuggestions, log),

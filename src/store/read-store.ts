@@ -234,8 +234,8 @@ export class ReadStore {
 
   /**
    * Rows by primary key, in one plain statement (see selectRows): the
-   * DataLoaders of nested fields call these for every page, so TypeORM's
-   * query building and hydration were most of a dashboard page's reads.
+   * DataLoaders of nested fields call these for every page, and a plain
+   * statement spares TypeORM's query building and generic hydration.
    */
   private byIds<T extends { id: string | number }>(entity: new () => T, ids: readonly (string | number)[]): Promise<T[]> {
     if (ids.length === 0) return Promise.resolve([]);
