@@ -42,7 +42,10 @@ export class DeviceSet implements DeferredWrites {
   /** The device, read if this batch has not read it yet; null when there is none. */
   async get(tx: EntityManager, source: UpgradeSource, deviceId: string): Promise<Device | null> {
     const k = key(source, deviceId);
-    if (!this.devices.has(k)) this.devices.set(k, await tx.findOne(Device, { where: { source, deviceId } }));
+    if (!this.devices.has(k)) {
+      const [row] = await selectRows(tx, Device, { alias: 'd', where: 'd.source = ? AND d.device_id = ?', parameters: [source, deviceId], forUpdate: true });
+      this.devices.set(k, row ?? null);
+    }
     return this.devices.get(k) ?? null;
   }
 
@@ -88,7 +91,7 @@ export class DeviceSet implements DeferredWrites {
   async childrenOf(tx: EntityManager, source: UpgradeSource, gatewaySn: string): Promise<Device[]> {
     // What this batch changed must be in the table before it is queried.
     await this.flush(tx);
-    const rows = await tx.find(Device, { where: { source, gatewaySn } });
+    const rows = await selectRows(tx, Device, { alias: 'd', where: 'd.source = ? AND d.gateway_sn = ?', parameters: [source, gatewaySn], forUpdate: true });
     return rows.map((row) => {
       const k = key(source, row.deviceId);
       const known = this.devices.get(k);

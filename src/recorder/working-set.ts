@@ -213,8 +213,8 @@ export class WorkingSet implements DeferredWrites {
    */
   async holderOf(tx: EntityManager, key: string): Promise<number | null> {
     if (!this.dedupeKeys.has(key)) {
-      const held = await tx.findOne(InboundMessage, { where: { dedupeKey: key }, select: { id: true, dedupeKey: true } });
-      this.dedupeKeys.set(key, held);
+      const [held] = await selectRows(tx, InboundMessage, { alias: 'm', where: 'm.dedupe_key = ?', parameters: [key], select: ['id', 'dedupeKey'] });
+      this.dedupeKeys.set(key, held ?? null);
     }
     const holder = this.dedupeKeys.get(key) ?? null;
     if (holder === null) return null;
@@ -226,8 +226,8 @@ export class WorkingSet implements DeferredWrites {
   async task(tx: EntityManager, source: UpgradeTask['source'], externalId: string): Promise<UpgradeTask | null> {
     const key = taskKey(source, externalId);
     if (!this.tasks.has(key)) {
-      const task = await tx.findOne(UpgradeTask, { where: { source, externalId } });
-      this.tasks.set(key, task);
+      const [task] = await selectRows(tx, UpgradeTask, { alias: 't', where: 't.source = ? AND t.external_id = ?', parameters: [source, externalId], forUpdate: true });
+      this.tasks.set(key, task ?? null);
     }
     return this.tasks.get(key) ?? null;
   }
@@ -249,7 +249,7 @@ export class WorkingSet implements DeferredWrites {
   async subTask(tx: EntityManager, taskId: string, deviceId: string): Promise<SubTaskRow | null> {
     const rows = this.rowsOf(taskId);
     if (!rows.has(deviceId) && !this.complete.has(taskId)) {
-      const row = await tx.findOne(UpgradeSubTask, { where: { taskId, deviceId } });
+      const [row] = await selectRows(tx, UpgradeSubTask, { alias: 's', where: 's.task_id = ? AND s.device_id = ?', parameters: [taskId, deviceId], forUpdate: true });
       rows.set(deviceId, row ? SubTaskRow.from(row) : null);
     }
     return rows.get(deviceId) ?? null;
@@ -263,7 +263,7 @@ export class WorkingSet implements DeferredWrites {
   async allSubTasksOf(tx: EntityManager, taskId: string): Promise<SubTaskRow[]> {
     const rows = this.rowsOf(taskId);
     if (!this.complete.has(taskId)) {
-      for (const row of await tx.find(UpgradeSubTask, { where: { taskId } })) {
+      for (const row of await selectRows(tx, UpgradeSubTask, { alias: 's', where: 's.task_id = ?', parameters: [taskId], forUpdate: true })) {
         if (!rows.get(row.deviceId)) rows.set(row.deviceId, SubTaskRow.from(row));
       }
       this.complete.add(taskId);
