@@ -91,11 +91,12 @@ export function rowStatements<T extends ObjectLiteral>(
   }
   const sqlite = tx.connection.options.type === 'sqlite';
   return [...groups.entries()].flatMap(([key, group]) => {
-    // What the database now holds of these rows (see stored-rows.ts).
-    const remember = () => group.rows.forEach((row, i) => rememberStored(row, storedImage(shape, group.values[i])));
     // Rows read in full exist: on SQLite a plain update binds their key and changed columns only.
-    if (key !== '' && sqlite) return updateStatementsFor(shape, group.values, group.set, remember);
-    return statementsFor(tx, shape, group.values, group.set, remember);
+    const statements = key !== '' && sqlite ? updateStatementsFor(shape, group.values, group.set) : statementsFor(tx, shape, group.values, group.set);
+    // Once the group's last statement is written, that is what the database holds of its rows (see stored-rows.ts).
+    const last = statements.length - 1;
+    statements[last] = { ...statements[last], afterWrite: () => group.rows.forEach((row, i) => rememberStored(row, storedImage(shape, group.values[i]))) };
+    return statements;
   });
 }
 
@@ -107,7 +108,7 @@ export function rowStatements<T extends ObjectLiteral>(
  * thread), and SQLite looks each row up once instead of trying an insert first.
  * (PostgreSQL would type the listed values as text: it keeps the upsert.)
  */
-function updateStatementsFor(shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[], afterWrite: () => void): RowStatement[] {
+function updateStatementsFor(shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[]): RowStatement[] {
   const keyAt = shape.columns.findIndex((c) => c.databaseName === shape.primary);
   const setAt = set.map((column) => shape.columns.indexOf(column));
   const names = ['k', ...set.map((_, i) => `c${i}`)];
@@ -122,12 +123,11 @@ function updateStatementsFor(shape: TableShape, values: readonly (readonly unkno
     const sql = `WITH v(${names.join(', ')}) AS (VALUES ${rows.map(() => tuple).join(', ')}) UPDATE ${table} SET ${assignments} FROM v WHERE ${table}.${quote(shape.primary)} = v.k`;
     statements.push({ sql, parameters, generatedKey: null });
   }
-  statements[statements.length - 1] = { ...statements[statements.length - 1], afterWrite };
   return statements;
 }
 
 /** The statements that insert `values` (rows of `shape.columns`), setting `set` on a row that exists, or failing on one when `set` is null. */
-function statementsFor(tx: EntityManager, shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[] | null, afterWrite?: () => void): RowStatement[] {
+function statementsFor(tx: EntityManager, shape: TableShape, values: readonly (readonly unknown[])[], set: readonly ColumnMetadata[] | null): RowStatement[] {
   const postgres = tx.connection.options.type === 'postgres';
   const names = shape.columns.map((c) => quote(c.databaseName)).join(', ');
   const conflict =
@@ -153,8 +153,6 @@ function statementsFor(tx: EntityManager, shape: TableShape, values: readonly (r
     const sql = `INSERT INTO ${quote(shape.table)} (${names}) VALUES ${tuples.join(', ')}${conflict}${returning}`;
     statements.push({ sql, parameters, generatedKey: shape.generatedKey });
   }
-  // Once every statement of the group is written.
-  if (afterWrite && statements.length > 0) statements[statements.length - 1] = { ...statements[statements.length - 1], afterWrite };
   return statements;
 }
 
