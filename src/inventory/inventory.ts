@@ -88,7 +88,9 @@ export class Inventory {
     const set = DeviceSet.of(tx);
     const current = await set.get(tx, source, deviceId);
     const changed: Device[] = [];
-    await this.store(tx, set, current, { ...(current ?? unknownDevice(source, deviceId, at)), lastSeenAt: at }, at, changed);
+    const seen = { ...(current ?? unknownDevice(source, deviceId, at)) };
+    seen.lastSeenAt = at; // assigned, not spread before: see eslint.config.mjs
+    await this.store(tx, set, current, seen, at, changed);
     return changed;
   }
 

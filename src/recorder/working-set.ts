@@ -128,7 +128,7 @@ export class WorkingSet implements DeferredWrites {
       if (known === undefined) tasks.set(key, need);
       if (known && this.complete.has(known.id)) return;
       if (need.deviceId === null) whole.set(key, need);
-      else if (!(known && this.subTasks.get(known.id)?.has(need.deviceId))) devices.set(`${key}\u0000${need.deviceId}`, { ...need, deviceId: need.deviceId });
+      else if (!(known && this.subTasks.get(known.id)?.has(need.deviceId))) devices.set(`${key}\u0000${need.deviceId}`, { source: need.source, externalId: need.externalId, deviceId: need.deviceId });
     };
     take(envelope);
     let taken = 1;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { InboundEnvelope } from '../../domain';
+import { envelopeOf, type InboundEnvelope } from '../../domain';
 import type { MessageHandler } from '../../mqtt/connection';
 import { type Clock, systemClock } from '../../recorder/clock';
 import type { Recorder } from '../../recorder/recorder';
@@ -55,5 +55,5 @@ export function djiMessageHandler(deps: DjiIngestDependencies): MessageHandler {
 function markRedelivered(envelope: InboundEnvelope): InboundEnvelope {
   const { content } = envelope;
   if (content.kind !== 'observation' || content.observation.type !== 'upgrade') return envelope;
-  return { ...envelope, content: { kind: 'observation', observation: { ...content.observation, redelivered: true } } };
+  return envelopeOf(envelope, envelope.channel, envelope.dedupeKey, { kind: 'observation', observation: Object.assign({}, content.observation, { redelivered: true }) });
 }

@@ -10,7 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { InboundEnvelope, ShadowObservation, UpgradeObservation } from '../../domain/observation';
+import {
+  envelopeOf,
+  type InboundEnvelope,
+  type ReceivedMessage,
+  type ReportedFields,
+  type ShadowObservation,
+  type UpgradeObservation,
+} from '../../domain/observation';
 import { ShadowStatus, UpgradeKind, UpgradeSource, UpgradeStatus } from '../../domain/status';
 
 /** A field that failed validation: its path (e.g. "deviceId", "properties") and why. */
@@ -287,17 +294,18 @@ const versions = {
 // step and stepDesc are each optional: the rule "one of them is required" is
 // checked beside zod, because zod v4 skips object refinements once any field
 // has failed, and every error must be reported at once.
-const fwStateSchema = z.object({ ...upgradeBase, step: optionalText('word'), stepDesc: optionalText('word') });
-const fwResultSchema = z.object({ ...upgradeBase, status: requiredText('word'), statusDesc: optionalText('text'), ...versions });
-const swStateSchema = z.object({ ...upgradeBase, swUpgradeState: requiredText('word') });
-const swResultSchema = z.object({
-  ...upgradeBase,
-  swUpgradeResult: requiredText('word'),
-  resultDesc: optionalText('text'),
-  errorCode: optionalText('word'),
-  description: optionalText('text'),
-  ...versions,
-});
+const fwStateSchema = z.object(upgradeBase).extend({ step: optionalText('word'), stepDesc: optionalText('word') });
+const fwResultSchema = z.object(upgradeBase).extend({ status: requiredText('word'), statusDesc: optionalText('text') }).extend(versions);
+const swStateSchema = z.object(upgradeBase).extend({ swUpgradeState: requiredText('word') });
+const swResultSchema = z
+  .object(upgradeBase)
+  .extend({
+    swUpgradeResult: requiredText('word'),
+    resultDesc: optionalText('text'),
+    errorCode: optionalText('word'),
+    description: optionalText('text'),
+  })
+  .extend(versions);
 const shadowSchema = z.object({
   deviceId: requiredText('id'),
   serviceId: requiredText('id'),
@@ -465,7 +473,7 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
   if (typeConflict !== undefined) return { ok: false, errors: [typeConflict] };
 
   const notifyType = TYPE_BY_LOWER.get(reported.toLowerCase());
-  const base = { source: UpgradeSource.HUAWEI, raw, receivedAt };
+  const base: ReceivedMessage = { source: UpgradeSource.HUAWEI, raw, receivedAt };
 
   if (notifyType === undefined) {
     // Not ours (deviceDataChanged, …) but still a valid push: acknowledged and
@@ -473,29 +481,39 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
     const channel = truncate(reported, HUAWEI_LIMITS.channelChars);
     return {
       ok: true,
-      value: { ...base, channel, dedupeKey: null, content: { kind: 'unhandled', reason: `unhandled notifyType ${channel}` } },
+      value: envelopeOf(base, channel, null, { kind: 'unhandled', reason: `unhandled notifyType ${channel}` }),
     };
   }
 
   const envelope = (observation: UpgradeObservation | ShadowObservation, parts: readonly unknown[]): Built => ({
     ok: true,
-    value: {
-      ...base,
-      channel: notifyType,
-      dedupeKey: dedupeKeyOf([notifyType, ...parts]),
-      content: { kind: 'observation', observation },
-    },
+    value: envelopeOf(base, notifyType, dedupeKeyOf([notifyType, ...parts]), { kind: 'observation', observation }),
   });
   const failed = (errors: FieldError[]): Built => ({ ok: false, errors: finishErrors([...keyErrors, ...errors]) });
 
-  /** Identity and target shared by the four upgrade types. */
-  const upgradeHead = (d: { deviceId: string; appId: string | null; operationId: string; subOperationId: string }) => ({
-    type: 'upgrade' as const,
-    source: UpgradeSource.HUAWEI,
-    task: { externalId: d.operationId, appId: d.appId, gatewaySn: null },
-    target: { kind: 'device' as const, deviceId: d.deviceId, externalId: d.subOperationId },
-    occurredAt: null,
-  });
+  /**
+   * The observation of an upgrade push: identity and target shared by the four
+   * upgrade types, then what the push reports. (Reported fields are assigned,
+   * not spread after the head: see envelopeOf.)
+   */
+  const upgrade = (
+    d: { deviceId: string; appId: string | null; operationId: string; subOperationId: string },
+    kind: UpgradeKind,
+    status: UpgradeStatus | null,
+    reported: ReportedFields,
+  ): UpgradeObservation =>
+    Object.assign(
+      {
+        type: 'upgrade' as const,
+        source: UpgradeSource.HUAWEI,
+        kind,
+        task: { externalId: d.operationId, appId: d.appId, gatewaySn: null },
+        target: { kind: 'device' as const, deviceId: d.deviceId, externalId: d.subOperationId },
+        occurredAt: null,
+        status,
+      },
+      reported,
+    );
   const idParts = (d: { deviceId: string; appId: string | null; operationId: string; subOperationId: string }) => [
     d.deviceId,
     d.operationId,
@@ -520,7 +538,7 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
       const word = d.stepDesc ?? (d.step === null ? null : (STEP_WORDS.get(d.step.trim()) ?? null));
       const { status, step } = mapStateWord(word);
       return envelope(
-        { ...upgradeHead(d), kind: UpgradeKind.FIRMWARE, status, vendorStatus: word ?? d.step, step },
+        upgrade(d, UpgradeKind.FIRMWARE, status, { vendorStatus: word ?? d.step, step }),
         [...idParts(d), d.step, d.stepDesc],
       );
     }
@@ -529,17 +547,14 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
       if (!r.success || keyErrors.length > 0) return failed(r.success ? [] : zodErrors(r.error));
       const d = r.data;
       return envelope(
-        {
-          ...upgradeHead(d),
-          kind: UpgradeKind.FIRMWARE,
-          status: mapResultWord(d.status),
+        upgrade(d, UpgradeKind.FIRMWARE, mapResultWord(d.status), {
           vendorStatus: d.status,
           statusDesc: d.statusDesc,
           currentVersion: d.curVersion,
           targetVersion: d.targetVersion,
           sourceVersion: d.sourceVersion,
           upgradeTime: d.upgradeTime,
-        },
+        }),
         [...idParts(d), d.status, d.statusDesc, d.curVersion, d.targetVersion, d.sourceVersion, d.upgradeTime],
       );
     }
@@ -549,7 +564,7 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
       const d = r.data;
       const { status, step } = mapStateWord(d.swUpgradeState);
       return envelope(
-        { ...upgradeHead(d), kind: UpgradeKind.SOFTWARE, status, vendorStatus: d.swUpgradeState, step },
+        upgrade(d, UpgradeKind.SOFTWARE, status, { vendorStatus: d.swUpgradeState, step }),
         [...idParts(d), d.swUpgradeState],
       );
     }
@@ -558,10 +573,7 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
       if (!r.success || keyErrors.length > 0) return failed(r.success ? [] : zodErrors(r.error));
       const d = r.data;
       return envelope(
-        {
-          ...upgradeHead(d),
-          kind: UpgradeKind.SOFTWARE,
-          status: mapResultWord(d.swUpgradeResult),
+        upgrade(d, UpgradeKind.SOFTWARE, mapResultWord(d.swUpgradeResult), {
           vendorStatus: d.swUpgradeResult,
           statusDesc: joinDescriptions(d.resultDesc, d.description),
           errorCode: d.errorCode,
@@ -569,7 +581,7 @@ function parseUnchecked(raw: string, receivedAt: Date): Built {
           targetVersion: d.targetVersion,
           sourceVersion: d.sourceVersion,
           upgradeTime: d.upgradeTime,
-        },
+        }),
         [
           ...idParts(d),
           d.swUpgradeResult,
