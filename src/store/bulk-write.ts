@@ -1,6 +1,7 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { perEntity, quote } from './entity-shapes';
+import { persistenceOf, type ValueConversion } from './sqlite-dates';
 import { rememberStored, sameStoredValue, storedOf } from './stored-rows';
 
 /**
@@ -16,6 +17,8 @@ interface TableShape {
   readonly table: string;
   /** The columns written: every column but a database-generated key. */
   readonly columns: readonly ColumnMetadata[];
+  /** How each of `columns` turns an entity's value into what is stored (`preparePersistentValue`; dates on SQLite by sqlite-dates.ts). */
+  readonly persist: readonly ValueConversion[];
   /**
    * The columns an `update` write sets: all but the row's identity (its
    * primary key and the columns of its unique keys) and the columns declared
@@ -41,6 +44,7 @@ const shapeOf = perEntity<TableShape>((metadata) => {
   return {
     table: metadata.tableName,
     columns,
+    persist: columns.map((column) => persistenceOf(metadata.connection, column)),
     updatable: columns.filter((c) => !identity.has(c)),
     primary: metadata.primaryColumns[0].databaseName,
     generatedKey: generated?.databaseName ?? null,
@@ -69,8 +73,7 @@ export function rowStatements<T extends ObjectLiteral>(
 ): RowStatement[] {
   if (rows.length === 0) return [];
   const shape = shapeOf(tx, target as EntityTarget<ObjectLiteral>);
-  const driver = tx.connection.driver;
-  const valuesOf = (row: T) => shape.columns.map((column) => driver.preparePersistentValue(row[column.propertyName], column));
+  const valuesOf = (row: T) => shape.columns.map((column, i) => shape.persist[i](row[column.propertyName]));
   if (onExisting === 'fail') return statementsFor(tx, shape, rows.map(valuesOf), null);
 
   // Rows grouped by the columns an update must set: every updatable one for a
