@@ -429,6 +429,9 @@ function prepareOperation(
 
 /** A WebSocket result as clients may see it: internal errors masked outside development, suggestions hidden. */
 function formatWsResult(result: ExecutionResult, development: boolean, hidingSuggestions: boolean, log: FastifyBaseLogger) {
+  // Nothing to mask: the result itself is the payload. (graphql-ws would copy it twice to leave out an
+  // `errors` it does not have, for every subscriber of every event, and shared-result-json.ts keys on its data.)
+  if (result.errors === undefined) return result;
   const masked = development ? undefined : maskExecutionResult(result, (error) => log.error({ err: error }, 'graphql internal error'));
   if (!hidingSuggestions) return masked;
   const errors = masked?.errors ?? result.errors?.map((e) => e.toJSON());

@@ -11,56 +11,68 @@ import { randomUUID } from 'node:crypto';
  * graphql-ws has no hook that takes ready JSON; it has `jsonMessageReplacer`
  * and hands the text straight to the socket's `send`. So:
  *
- * - {@link sharedResultReplacer} (its `jsonMessageReplacer`) replaces the
- *   payload of a `next` message that holds `data` and nothing else by a marker
- *   string, and keeps the JSON of that data, made once per data object
- *   (a `WeakMap`, so it lives as long as the result);
+ * - {@link sharedResultReplacer} (its `jsonMessageReplacer`) is handed the
+ *   message first, as the root of the text (key `''`). For a `next` message
+ *   that holds an id and a payload of `data` and nothing else, it makes the
+ *   whole text itself, from the data's JSON made once per data object (a
+ *   `WeakMap`, so it lives as long as the result), and returns a marker
+ *   string in its place: `JSON.stringify` then walks nothing, where it used
+ *   to walk the message calling the replacer for every member.
  * - {@link withSharedResult}, called by the server socket's `send` with the
- *   text graphql-ws made, puts the data's JSON where the marker is.
+ *   text graphql-ws made, returns the text made for it when that text is the
+ *   marker.
  *
  * graphql-ws calls `send` right after making the text, in the same turn;
- * a marker left behind (a socket already closed is not sent to) is dropped by
- * the next text made. The marker holds a random id drawn at start, and only
- * the payload of the message itself is replaced, as the last member of the
- * text, so nothing a client sends (an operation id) can be taken for it.
+ * a text left behind (a socket already closed is not sent to) is dropped when
+ * the next one is made. The marker holds a random id drawn at start and is a
+ * whole text no message can serialise to (a message is an object), so
+ * nothing a client sends (an operation id) can be taken for it.
  * A `next` with errors or extensions is serialised as graphql-ws does.
  */
 const MARKER = `\u0000shared-result:${randomUUID()}\u0000`;
-/** How a text whose payload was replaced ends. */
-const MARKED_END = `"payload":${JSON.stringify(MARKER)}}`;
+/** The text `JSON.stringify` makes of a message the replacer stood the marker in for. */
+const MARKER_TEXT = JSON.stringify(MARKER);
 
 const DATA_JSON = new WeakMap<object, string>();
-/** The message being serialised (the replacer's first call, key ''). */
-let message: unknown = undefined;
-/** The data JSON the last text made stands for, until `send` takes it. */
+/** The text of the last message the marker stood in for, until `send` takes it. */
 let pending: string | null = null;
 
 /** graphql-ws's `jsonMessageReplacer`: see the module's comment. */
 export function sharedResultReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (key === '') {
-    message = value;
-    pending = null;
-    return value;
-  }
-  if (key !== 'payload' || this !== message || (this as { type?: unknown }).type !== 'next') return value;
-  const data = dataOnly(value);
+  if (key !== '') return value;
+  pending = null;
+  const data = sharedNextData(value);
   if (data === null) return value;
   let json = DATA_JSON.get(data);
   if (json === undefined) {
     json = JSON.stringify(data);
     DATA_JSON.set(data, json);
   }
-  pending = json;
+  // Members in the order graphql-ws writes them: id, type, payload.
+  pending = `{"id":${JSON.stringify((value as { id: string }).id)},"type":"next","payload":{"data":${json}}}`;
   return MARKER;
 }
 
-/** The frame with the shared data's JSON in place of the marker (the frame itself when it has none). */
+/** The text made for the message the frame stands for (the frame itself when it is not the marker). */
 export function withSharedResult(frame: string): string {
-  const json = pending;
+  const text = pending;
   pending = null;
-  message = undefined;
-  if (json === null || !frame.endsWith(MARKED_END)) return frame;
-  return `${frame.slice(0, frame.length - MARKED_END.length)}"payload":{"data":${json}}}`;
+  return text !== null && frame === MARKER_TEXT ? text : frame;
+}
+
+/**
+ * The data of a message `{ id, type: 'next', payload: { data } }` with no
+ * other member, when that data is an object (so that it can be shared and
+ * its JSON kept); null for any other message.
+ */
+function sharedNextData(message: unknown): object | null {
+  if (message === null || typeof message !== 'object') return null;
+  const { id, type, payload } = message as { id?: unknown; type?: unknown; payload?: unknown };
+  if (type !== 'next' || typeof id !== 'string') return null;
+  for (const key in message) {
+    if (Object.hasOwn(message, key) && key !== 'id' && key !== 'type' && key !== 'payload') return null;
+  }
+  return dataOnly(payload);
 }
 
 /** The `data` of a payload `{ data }` with nothing else, when it is an object; null otherwise. */
