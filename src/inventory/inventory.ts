@@ -14,6 +14,7 @@ import {
   stateReported,
   unknownDevice,
   upgradeObserved,
+  withChanges,
 } from './rules';
 
 /** Publishes a committed device change (`deviceChanged`). */
@@ -88,9 +89,7 @@ export class Inventory {
     const set = DeviceSet.of(tx);
     const current = await set.get(tx, source, deviceId);
     const changed: Device[] = [];
-    const seen = { ...(current ?? unknownDevice(source, deviceId, at)) };
-    seen.lastSeenAt = at; // assigned, not spread before: see eslint.config.mjs
-    await this.store(tx, set, current, seen, at, changed);
+    await this.store(tx, set, current, withChanges(current ?? unknownDevice(source, deviceId, at), { lastSeenAt: at }), at, changed);
     return changed;
   }
 

@@ -80,7 +80,7 @@ export function sameDevice(a: DeviceFacts, b: DeviceFacts): boolean {
  * fields after a spread is not (see eslint.config.mjs). Progress messages run
  * through here.
  */
-function withChanges(device: DeviceFacts, changes: Partial<DeviceFacts>): DeviceFacts {
+export function withChanges(device: DeviceFacts, changes: Partial<DeviceFacts>): DeviceFacts {
   return Object.assign({ ...device }, changes);
 }
 

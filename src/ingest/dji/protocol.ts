@@ -22,6 +22,7 @@ import {
   envelopeOf,
   type InboundEnvelope,
   type ReceivedMessage,
+  type ReportedFields,
   type UpgradeObservation,
 } from '../../domain';
 import { djiModelKey } from '../../inventory/models';
@@ -540,9 +541,21 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
 
   const { tid, bid, method } = envelope.data;
   const occurredAt = parseTimestamp(top);
-  const task = { externalId: bid, gatewaySn: topic.gatewaySn };
-  // ota_progress names no device: it applies to every device of the task (protocols.md §2.4).
-  const target = { kind: 'allDevices', fallbackDeviceId: topic.gatewaySn } as const;
+  /** The observation of this message: what every DJI upgrade message shares, then what it reports (assigned, see envelopeOf). */
+  const upgrade = (status: UpgradeStatus | null, reported: ReportedFields & Pick<UpgradeObservation, 'replyToTid'>): UpgradeObservation =>
+    Object.assign(
+      {
+        type: 'upgrade' as const,
+        source: UpgradeSource.DJI,
+        kind: UpgradeKind.FIRMWARE,
+        task: { externalId: bid, gatewaySn: topic.gatewaySn },
+        // ota_progress names no device: it applies to every device of the task (protocols.md §2.4).
+        target: { kind: 'allDevices' as const, fallbackDeviceId: topic.gatewaySn },
+        occurredAt,
+        status,
+      },
+      reported,
+    );
 
   if (topic.kind === 'events' && method === OTA_PROGRESS_METHOD) {
     const body = progressSchema.safeParse(top);
@@ -556,20 +569,13 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
         : fields.stepResult !== null && fields.stepResult !== 0
           ? String(fields.stepResult) // older docs: step_result non-zero is the error
           : null;
-    const observation: UpgradeObservation = {
-      type: 'upgrade',
-      source: UpgradeSource.DJI,
-      kind: UpgradeKind.FIRMWARE,
-      task,
-      target,
-      occurredAt,
-      status,
+    const observation = upgrade(status, {
       vendorStatus: fields.vendorStatus,
       subStatus: fields.subStatus,
       step: fields.step,
       percent: fields.percent,
       errorCode,
-    };
+    });
     return {
       envelope: envelopeOf(base, channel, `dji:${topic.gatewaySn}:event:${tid}`, { kind: 'observation', observation }),
       reply,
@@ -585,14 +591,7 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
     const status = accepted
       ? ((fields.vendorStatus === null ? null : djiStatus(fields.vendorStatus)) ?? UpgradeStatus.SENT)
       : UpgradeStatus.REJECTED;
-    const observation: UpgradeObservation = {
-      type: 'upgrade',
-      source: UpgradeSource.DJI,
-      kind: UpgradeKind.FIRMWARE,
-      task,
-      target,
-      occurredAt,
-      status,
+    const observation = upgrade(status, {
       vendorStatus: fields.vendorStatus ?? `result:${result}`,
       subStatus: fields.subStatus,
       step: fields.step,
@@ -600,7 +599,7 @@ function parseOrReject(topicName: string, payload: Buffer, receivedAt: Date, now
       errorCode: accepted ? null : String(result),
       // Applies only while the command with this tid waits for its reply.
       replyToTid: tid,
-    };
+    });
     return {
       envelope: envelopeOf(base, channel, `dji:${topic.gatewaySn}:reply:${tid}`, { kind: 'observation', observation }),
       reply,
