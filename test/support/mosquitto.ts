@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,13 +19,39 @@ export function mosquittoBinary(): string | null {
   return null;
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; tests start their server right after). */
+/**
+ * Ports handed out by {@link freePort}: below the kernel's ephemeral range
+ * (32768 and up on Linux), so that no `listen(0)` and no outgoing connection
+ * of another test can take one between the check and the test's own bind;
+ * and a band of its own for each jest worker, so that workers never pick the
+ * same one. (Port 0 asked of the kernel was the earlier way: closed again
+ * before the gateway under test bound it, the port could go to a parallel
+ * test's server, which then answered the test in the gateway's stead.)
+ */
+const PORT_BANDS = { first: 20_000, size: 600, count: 20 };
+const handedOut = new Set<number>();
+
+/** A TCP port free on every address when asked, never handed out before by this process (tests start their server right after). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  const band = PORT_BANDS.first + ((Number.isInteger(worker) && worker > 0 ? worker - 1 : 0) % PORT_BANDS.count) * PORT_BANDS.size;
+  const start = Math.floor(Math.random() * PORT_BANDS.size);
+  for (let i = 0; i < PORT_BANDS.size; i++) {
+    const port = band + ((start + i) % PORT_BANDS.size);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port left in ${band}-${band + PORT_BANDS.size - 1}`);
+}
+
+/** True when a server could listen on `port` on every address (IPv4) right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 /** Resolves once something accepts TCP connections on `port`; rejects after `timeoutMs`. */
