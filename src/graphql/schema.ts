@@ -8,7 +8,7 @@ import { SubTaskResolver } from './resolvers/sub-task.resolver';
 import { TaskResolver } from './resolvers/task.resolver';
 import { UpgradeCommandResolver } from './resolvers/upgrade-command.resolver';
 import { HuaweiCommandResolver } from './resolvers/huawei-command.resolver';
-import { NodeResolver } from './relay';
+import { NodeResolver, resolveNodeIdsDirectly } from './relay';
 import { DeviceResolver, SubTaskDeviceResolver } from './resolvers/device.resolver';
 import { FirmwarePackageResolver } from './resolvers/firmware-package.resolver';
 import { RolloutResolver, RolloutTargetResolver } from './resolvers/rollout.resolver';
@@ -33,9 +33,24 @@ export const RESOLVERS = [
  * Builds the executable schema. Input validation happens in the services
  * (zod at the edge), so type-graphql's class-validator pass is off.
  */
-export function buildGatewaySchema(pubSub: GatewayPubSub): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: RESOLVERS, pubSub, validate: false });
+export async function buildGatewaySchema(pubSub: GatewayPubSub): Promise<GraphQLSchema> {
+  const schema = await buildSchema({ resolvers: RESOLVERS, pubSub, validate: false });
+  resolveNodeIdsDirectly(schema);
+  resolveSubscriptionEventsDirectly(schema);
+  return schema;
 }
+
+/**
+ * Every subscription field's resolver returns the event it is given (see
+ * {@link SUBSCRIPTION_FILTER_ARGUMENTS}); this makes each field return it
+ * directly instead of through type-graphql's wrapper, which for every event
+ * converts and checks each of the field's arguments only to ignore them.
+ */
+function resolveSubscriptionEventsDirectly(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) field.resolve = theEvent;
+}
+
+const theEvent = (event: unknown): unknown => event;
 
 /**
  * The arguments of the root subscription fields. Each only selects which
