@@ -45,6 +45,10 @@ export async function buildGatewaySchema(pubSub: GatewayPubSub): Promise<GraphQL
  * {@link SUBSCRIPTION_FILTER_ARGUMENTS}); this makes each field return it
  * directly instead of through type-graphql's wrapper, which for every event
  * converts and checks each of the field's arguments only to ignore them.
+ * The wrapper adds nothing else here: the schema is built with no
+ * type-graphql middleware or auth checker (authentication and roles are
+ * checked per operation by the server, src/server/graphql.plugin.ts). A field
+ * given either would have to keep its wrapper.
  */
 function resolveSubscriptionEventsDirectly(schema: GraphQLSchema): void {
   for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) field.resolve = theEvent;
