@@ -202,7 +202,8 @@ test('a deferred write that fails when the batch writes its rows rolls back its 
   // Like a key another instance took meanwhile: the unit itself succeeds, its write at the end of the batch does not.
   const failing = queue.submit(
     async (tx) => {
-      batchMemo(tx).set('test:refused', { flush: async () => Promise.reject(new Error('refused at flush')) });
+      const refused = { sql: 'INSERT INTO no_such_table (id) VALUES (1)', parameters: [], generatedKey: null };
+      batchMemo(tx).set('test:refused', { takeWrites: () => ({ statements: [refused] }) });
       return { result: 'unit done' };
     },
     { deferring: true },

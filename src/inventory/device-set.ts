@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { UpgradeSource } from '../domain/status';
-import { batchMemo, type DeferredWrites } from '../recorder/write-queue';
-import { rowStatements, runStatements } from '../store/bulk-write';
+import { batchMemo, writeDeferred, type DeferredStatements, type DeferredWrites } from '../recorder/write-queue';
+import { rowStatements } from '../store/bulk-write';
 import { marks, selectRows } from '../store/row-reads';
 import { Device, newDeviceRow } from './device.entity';
 import { type DeviceFacts, sameDevice } from './rules';
@@ -121,10 +121,15 @@ export class DeviceSet implements DeferredWrites {
   }
 
   /** Writes every device changed since the last flush: one upsert per statement's worth of rows. */
-  async flush(tx: EntityManager): Promise<void> {
-    if (this.changed.size === 0) return;
+  flush(tx: EntityManager): Promise<void> {
+    return writeDeferred(tx, this.takeWrites(tx));
+  }
+
+  /** The statements that write every device changed since the last flush (see {@link DeferredWrites}). */
+  takeWrites(tx: EntityManager): DeferredStatements | null {
+    if (this.changed.size === 0) return null;
     const rows = [...this.changed];
     this.changed.clear();
-    await runStatements(tx, rowStatements(tx, Device, rows, 'update'));
+    return { statements: rowStatements(tx, Device, rows, 'update') };
   }
 }

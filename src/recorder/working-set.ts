@@ -1,11 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import type { InboundEnvelope, UpgradeSource } from '../domain';
-import { rowStatements, runStatements, sendTogether, writeRows } from '../store/bulk-write';
+import { rowStatements, sendTogether, writeRows } from '../store/bulk-write';
 import { marks, selectRows } from '../store/row-reads';
 import { keepStoredOf } from '../store/stored-rows';
 import { InboundMessage, ProgressEvent, UpgradeSubTask, UpgradeTask, newSubTask } from '../store/entities';
 import { DeviceSet } from '../inventory/device-set';
-import { batchMemo, type DeferredWrites } from './write-queue';
+import { batchMemo, writeDeferred, type DeferredStatements, type DeferredWrites } from './write-queue';
 
 /** Most envelopes whose rows one preload reads (it runs again for the rest). */
 const PRELOAD_LIMIT = 1024;
@@ -299,11 +299,16 @@ export class WorkingSet implements DeferredWrites {
     if (row.dedupeKey !== null) this.dedupeKeys.set(row.dedupeKey, row);
   }
 
+  /** Writes every change and addition now (see {@link takeWrites}). */
+  flush(tx: EntityManager): Promise<void> {
+    return writeDeferred(tx, this.takeWrites(tx));
+  }
+
   /**
-   * Writes every change and addition, parents before children, and sets the
-   * generated ids. The statements go out together (see `runStatements`).
+   * The statements that write every change and addition, parents before
+   * children; once they have run, the generated ids are set on the rows.
    */
-  async flush(tx: EntityManager): Promise<void> {
+  takeWrites(tx: EntityManager): DeferredStatements | null {
     const events = this.events;
     const ledger = this.ledger;
     const statements = [
@@ -314,16 +319,20 @@ export class WorkingSet implements DeferredWrites {
     statements.push(...rowStatements(tx, ProgressEvent, events));
     const ledgerAt = statements.length;
     statements.push(...rowStatements(tx, InboundMessage, ledger));
-    if (statements.length === 0) return;
+    if (statements.length === 0) return null;
     this.changedTasks.clear();
     this.changedSubTasks.clear();
     this.events = [];
     this.ledger = [];
-    const keys = await runStatements(tx, statements);
-    const eventIds = keys.slice(eventsAt, ledgerAt).flat();
-    events.forEach((event, i) => (event.id = eventIds[i]));
-    const ledgerIds = keys.slice(ledgerAt).flat();
-    ledger.forEach((row, i) => (row.id = ledgerIds[i]));
+    return {
+      statements,
+      written: (keys) => {
+        const eventIds = keys.slice(eventsAt, ledgerAt).flat();
+        events.forEach((event, i) => (event.id = eventIds[i]));
+        const ledgerIds = keys.slice(ledgerAt).flat();
+        ledger.forEach((row, i) => (row.id = ledgerIds[i]));
+      },
+    };
   }
 
   private async flushLedger(tx: EntityManager): Promise<void> {

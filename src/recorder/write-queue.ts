@@ -1,4 +1,6 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { runStatements, type RowStatement } from '../store/bulk-write';
+import * as sqliteTransaction from '../store/sqlite-transaction';
 
 /** Scratch space shared by the units of one batch (see {@link batchMemo}). */
 export type BatchMemo = Map<string, unknown>;
@@ -22,17 +24,47 @@ export function batchMemo(tx: EntityManager): BatchMemo {
 
 /** Writes a batch's units left in its memo (see {@link batchMemo}), made when the queue asks. */
 export interface DeferredWrites {
-  /** Writes everything deferred so far, inside `tx`; afterwards nothing is deferred. */
-  flush(tx: EntityManager): Promise<void>;
+  /**
+   * Takes everything deferred so far, as the statements that write it (none
+   * is deferred afterwards). The queue runs the statements of every value of
+   * the memo together, inside the batch's transaction (one round trip, see
+   * `runStatements`), then calls `written` with each statement's generated keys.
+   */
+  takeWrites(tx: EntityManager): DeferredStatements | null;
+}
+
+/** The statements of {@link DeferredWrites.takeWrites}, and what to do once they have run. */
+export interface DeferredStatements {
+  readonly statements: readonly RowStatement[];
+  readonly written?: (keys: readonly number[][]) => void;
 }
 
 function isDeferredWrites(value: unknown): value is DeferredWrites {
-  return typeof (value as Partial<DeferredWrites> | null)?.flush === 'function';
+  return typeof (value as Partial<DeferredWrites> | null)?.takeWrites === 'function';
 }
 
-/** Writes out everything the units of a batch deferred so far. */
+/** Runs the statements of one {@link DeferredStatements}: what a single holder of writes does to flush itself. */
+export async function writeDeferred(tx: EntityManager, writes: DeferredStatements | null): Promise<void> {
+  if (writes === null || writes.statements.length === 0) return;
+  // Not `written?.(await …)`: an optional call skips its arguments, the statements with them.
+  const keys = await runStatements(tx, writes.statements);
+  writes.written?.(keys);
+}
+
+/** Writes out everything the units of a batch deferred so far, in one round trip. */
 async function flushDeferred(memo: BatchMemo, tx: EntityManager): Promise<void> {
-  for (const value of memo.values()) if (isDeferredWrites(value)) await value.flush(tx);
+  const parts: DeferredStatements[] = [];
+  for (const value of memo.values()) {
+    const writes = isDeferredWrites(value) ? value.takeWrites(tx) : null;
+    if (writes !== null && writes.statements.length > 0) parts.push(writes);
+  }
+  if (parts.length === 0) return;
+  const keys = await runStatements(tx, parts.flatMap((part) => part.statements));
+  let at = 0;
+  for (const part of parts) {
+    const own = keys.slice(at, (at += part.statements.length));
+    part.written?.(own);
+  }
 }
 
 /** One unit of work for the writer: runs inside the batch's transaction. */
@@ -258,9 +290,12 @@ export class WriteQueue {
     const failed: { item: Pending; error: unknown }[] = [];
     const runner = this.dataSource.createQueryRunner();
     const memo: BatchMemo = new Map();
+    const sqlite = this.dataSource.options.type === 'sqlite';
     try {
       await runner.connect();
-      await runner.startTransaction();
+      // On SQLite, BEGIN is queued, not awaited: the batch's first reads go out with it (see sqlite-transaction.ts).
+      const begun = sqlite ? sqliteTransaction.beginWithoutWaiting(runner) : runner.startTransaction();
+      if (!sqlite) await begun;
       BATCH_MEMOS.set(runner.manager, memo);
       if (this.dataSource.options.type === 'postgres') await runner.query(`SELECT pg_advisory_xact_lock(${WRITER_LOCK})`);
       const tx = runner.manager;
@@ -275,7 +310,8 @@ export class WriteQueue {
             }
             continue;
           } catch {
-            await runner.rollbackTransaction();
+            await begun.catch(() => undefined);
+            await rollback(runner);
             return 'retry carefully';
           }
         }
@@ -305,19 +341,27 @@ export class WriteQueue {
           await flushDeferred(memo, tx);
         } catch {
           // A write of some unit failed (another instance took a key meanwhile): find out which.
-          await runner.rollbackTransaction();
+          await begun.catch(() => undefined);
+          await rollback(runner);
           return 'retry carefully';
         }
       }
+      // Everything above ran inside the transaction only if BEGIN did.
+      await begun;
       await this.options.beforeCommit?.();
-      await runner.commitTransaction();
+      await (sqlite ? sqliteTransaction.commit(runner) : runner.commitTransaction());
       return { done, failed };
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (runner.isTransactionActive) await rollback(runner).catch(() => undefined);
       return { error };
     } finally {
       BATCH_MEMOS.delete(runner.manager);
       await runner.release().catch(() => undefined);
     }
   }
+}
+
+/** Rolls back the writer's open transaction, as it was begun (see sqlite-transaction.ts). */
+function rollback(runner: QueryRunner): Promise<void> {
+  return runner.connection.options.type === 'sqlite' ? sqliteTransaction.rollback(runner) : runner.rollbackTransaction();
 }
