@@ -225,6 +225,20 @@ test('when storage fails, the promise rejects and nothing is published', async (
   await broken.destroy();
 });
 
+test('a transaction left open on the writer connection fails the next batch whole; the batch after it commits', async () => {
+  // What a ROLLBACK that could not run would leave behind: the next batch's BEGIN fails (src/store/sqlite-transaction.ts).
+  const connection = (dataSource.driver as unknown as { databaseConnection: { exec(sql: string, done: (e: Error | null) => void): void } }).databaseConnection;
+  await new Promise<void>((resolve, reject) => connection.exec('BEGIN', (e) => (e ? reject(e) : resolve())));
+  const envelope = huaweiEnvelope({ operationId: 'left-open', status: UpgradeStatus.IN_PROGRESS });
+  await expect(recorder.record(envelope)).rejects.toThrow(/within a transaction/);
+  expect(published).toHaveLength(0);
+  expect(await dataSource.getRepository(UpgradeTask).findOneBy({ externalId: 'left-open' })).toBeNull();
+  // The sender redelivers what was not acknowledged: now it is recorded, once.
+  expect((await recorder.record({ ...envelope, receivedAt: new Date() })).outcome).toBe(InboundOutcome.RECORDED);
+  expect(await eventsOf((await taskOf('left-open')).id)).toHaveLength(1);
+  expect(published).toHaveLength(1);
+});
+
 test('a burst on one task in one batch: every event stored, state as if one by one', async () => {
   const base = Date.UTC(2026, 2, 1);
   const burst = Array.from({ length: 20 }, (_, i) =>
