@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 
-/** One statement as sent: method, text, parameters, and for BEGIN and COMMIT when sent and done (ms). */
+/** One statement as sent: its text and parameters, when it was sent, and for BEGIN and COMMIT when it was done (ms). */
 export interface CapturedStatement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
