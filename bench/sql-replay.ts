@@ -16,7 +16,7 @@ import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase } from '../src/store/data-source';
+import { openDatabase, sqliteConnectionOf } from '../src/store/data-source';
 import type { CapturedStatement } from './lib/sql-capture';
 
 interface Batch {
@@ -24,11 +24,6 @@ interface Batch {
   readonly writes: CapturedStatement[];
   /** From BEGIN sent to COMMIT done, in the gateway (ms). */
   readonly gatewayMs: number;
-}
-
-interface SqliteConnection {
-  all(sql: string, parameters: readonly unknown[], callback: (error: Error | null) => void): void;
-  exec(sql: string, callback: (error: Error | null) => void): void;
 }
 
 function batchesOf(statements: readonly CapturedStatement[]): Batch[] {
@@ -57,7 +52,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ota-bench-replay-'));
   const dataSource = await openDatabase({ engine: 'sqlite', path: join(dir, 'replay.sqlite') });
   try {
-    const connection = (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    const connection = sqliteConnectionOf(dataSource);
     const all = (s: CapturedStatement) => new Promise<void>((resolve, reject) => connection.all(s.sql, s.parameters, (e) => (e ? reject(e) : resolve())));
     const exec = (sql: string) => new Promise<void>((resolve, reject) => connection.exec(sql, (e) => (e ? reject(e) : resolve())));
     const started = performance.now();

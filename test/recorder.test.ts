@@ -6,7 +6,7 @@ import { ShadowStatus, UpgradeSource, UpgradeStatus } from '../src/domain';
 import type { EventBus, UpgradeProgressMessage } from '../src/recorder/event-bus';
 import { Recorder } from '../src/recorder/recorder';
 import { batchMemo, WriteQueue } from '../src/recorder/write-queue';
-import { openDatabase } from '../src/store/data-source';
+import { openDatabase, sqliteConnectionOf } from '../src/store/data-source';
 import { InboundMessage, InboundOutcome, ProgressEvent, ShadowEvent, UpgradeSubTask, UpgradeTask } from '../src/store/entities';
 import { djiEnvelope, huaweiEnvelope } from './support/observations';
 
@@ -227,8 +227,7 @@ test('when storage fails, the promise rejects and nothing is published', async (
 
 test('a transaction left open on the writer connection fails the next batch whole; the batch after it commits', async () => {
   // What a ROLLBACK that could not run would leave behind: the next batch's BEGIN fails (src/store/sqlite-transaction.ts).
-  const connection = (dataSource.driver as unknown as { databaseConnection: { exec(sql: string, done: (e: Error | null) => void): void } }).databaseConnection;
-  await new Promise<void>((resolve, reject) => connection.exec('BEGIN', (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) => sqliteConnectionOf(dataSource).exec('BEGIN', (e) => (e ? reject(e) : resolve())));
   const envelope = huaweiEnvelope({ operationId: 'left-open', status: UpgradeStatus.IN_PROGRESS });
   await expect(recorder.record(envelope)).rejects.toThrow(/within a transaction/);
   expect(published).toHaveLength(0);

@@ -1,5 +1,6 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { sqliteConnectionOf } from './data-source';
 import { perEntity, quote } from './entity-shapes';
 import { persistenceOf, type ValueConversion } from './sqlite-dates';
 import { rememberStored, sameStoredValue, storedOf } from './stored-rows';
@@ -245,12 +246,8 @@ export async function writeRows<T extends ObjectLiteral>(
  */
 function runReturning(tx: EntityManager, sql: string, parameters: readonly unknown[]): Promise<Record<string, unknown>[]> {
   if (tx.connection.options.type !== 'sqlite') return tx.query(sql, [...parameters]) as Promise<Record<string, unknown>[]>;
-  const database = (tx.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+  const database = sqliteConnectionOf(tx.connection);
   return new Promise((resolve, reject) => {
     database.all(sql, parameters, (error, rows) => (error ? reject(error) : resolve(rows)));
   });
-}
-
-interface SqliteConnection {
-  all(sql: string, parameters: readonly unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
 }

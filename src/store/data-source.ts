@@ -45,6 +45,18 @@ function quietSqlite3(): unknown {
   return Object.assign(Object.create(sqlite3), { verbose: () => sqlite3 });
 }
 
+/** What the gateway calls on node-sqlite3's connection itself, where TypeORM's query runner would cost more. */
+export interface SqliteConnection {
+  all(sql: string, parameters: readonly unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
+  exec(sql: string, callback: (error: Error | null) => void): void;
+  serialize(): void;
+}
+
+/** The node-sqlite3 connection under a SQLite data source (TypeORM's driver keeps it, untyped). */
+export function sqliteConnectionOf(dataSource: DataSource): SqliteConnection {
+  return (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+}
+
 /** Builds (without connecting) the TypeORM data source for a location. */
 export function createDataSource(location: DatabaseLocation): DataSource {
   const common = {
@@ -96,7 +108,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<DataSour
       await dataSource.query(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
       // Statements run in the order they are sent, so the writer may send several
       // at once and wait for one round trip (see runStatements in bulk-write).
-      (dataSource.driver as unknown as { databaseConnection: { serialize(): void } }).databaseConnection.serialize();
+      sqliteConnectionOf(dataSource).serialize();
     }
     if (location.engine === 'postgres') {
       await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'all' }));

@@ -1,4 +1,5 @@
 import type { QueryRunner } from 'typeorm';
+import { sqliteConnectionOf } from './data-source';
 
 /*
  * The writer's transaction control on SQLite, cheaper than TypeORM's.
@@ -15,10 +16,6 @@ import type { QueryRunner } from 'typeorm';
  * the transaction, and its first reads go out at once.
  */
 
-interface SqliteConnection {
-  exec(sql: string, callback: (error: Error | null) => void): void;
-}
-
 /** What TypeORM's runner keeps of its transaction; set here as its own start and commit would. */
 interface TransactionState {
   isTransactionActive: boolean;
@@ -26,7 +23,7 @@ interface TransactionState {
 }
 
 function execOn(runner: QueryRunner, sql: string): Promise<void> {
-  const connection = (runner.connection.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+  const connection = sqliteConnectionOf(runner.connection);
   return new Promise((resolve, reject) => connection.exec(sql, (error) => (error ? reject(error) : resolve())));
 }
 
